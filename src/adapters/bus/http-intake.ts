@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EventView } from '../../listener/event-view';
+import type { IntakeOutcome } from '../../listener/intake';
+import type { Delivery, Logger } from '../../listener/ports';
+
+export interface HttpIntakeOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  handle: (delivery: Delivery) => Promise<IntakeOutcome>;
+  status: (messageId: string) => EventView | null;
+  ready: () => { ready: boolean; why: string[] };
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  log: Logger;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly reasons: string[] = []) { super(message); }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 2) + '\n';
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) { reject(new HttpError(413, `body of ${declared} bytes is over the limit of ${limit}`)); req.resume(); return; }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) { reject(new HttpError(413, `body is over the limit of ${limit} bytes`)); req.destroy(); return; }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The loopback HTTP intake: events arrive as POST /events {topic, body}, go through the same core
+ * entry point as bus messages, and the answer says what became of them. Also the daemon's
+ * health, readiness and status endpoints.
+ */
+export class HttpIntake {
+  private server: Server | null = null;
+
+  constructor(private readonly opts: HttpIntakeOptions) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      this.route(req, res).catch((err: unknown) => {
+        if (err instanceof HttpError) send(res, err.status, { error: err.message, reasons: err.reasons });
+        else {
+          this.opts.log.error({ err: (err as Error).message, path: req.url }, 'intake request failed');
+          send(res, 500, { error: 'internal error; see the daemon log' });
+        }
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.opts.port, this.opts.host, () => resolve());
+    });
+    this.opts.log.info({ url: this.url() }, 'HTTP intake listening');
+  }
+
+  url(): string {
+    const addr = this.server?.address() as AddressInfo;
+    return `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://intake');
+    if (req.method === 'POST' && url.pathname === '/events') return this.postEvent(req, res);
+    const m = /^\/events\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && m) {
+      const view = this.opts.status(decodeURIComponent(m[1]));
+      if (!view) throw new HttpError(404, `no event with id ${decodeURIComponent(m[1])}`);
+      return send(res, 200, view);
+    }
+    if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { status: 'alive' });
+    if (req.method === 'GET' && url.pathname === '/readyz') {
+      const r = this.opts.ready();
+      return send(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', why: r.why });
+    }
+    if (req.method === 'GET' && url.pathname === '/metrics' && this.opts.metrics) {
+      const m2 = await this.opts.metrics();
+      res.writeHead(200, { 'content-type': m2.contentType });
+      res.end(m2.body);
+      return;
+    }
+    throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
+  }
+
+  private async postEvent(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req, this.opts.maxBodyBytes);
+    let wrapper: unknown;
+    try {
+      wrapper = JSON.parse(raw);
+    } catch (err) {
+      throw new HttpError(400, `request body is not JSON: ${(err as Error).message}`);
+    }
+    if (!wrapper || typeof wrapper !== 'object' || Array.isArray(wrapper)) throw new HttpError(400, 'expected {"topic": "...", "body": {...}}');
+    const { topic, body, id } = wrapper as { topic?: unknown; body?: unknown; id?: unknown };
+    if (typeof topic !== 'string' || !topic) throw new HttpError(400, '$.topic: required string, e.g. VirtualTopic.eng.ci.redhat-container-group.test.queued');
+    if (body === undefined) throw new HttpError(400, '$.body: required (the event, as an object or a JSON string)');
+    if (id !== undefined && (typeof id !== 'string' || !/^[\w.:-]{1,200}$/.test(id))) throw new HttpError(400, '$.id: expected a string of letters, digits and .:-_');
+    const delivery: Delivery = {
+      envelope: {
+        id: (id as string | undefined) ?? `intake-${randomUUID()}`,
+        topic: topic.replace(/^\/topic\//, ''),
+        headers: {},
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+        source: 'intake',
+      },
+      handle: null,
+    };
+    const outcome = await this.opts.handle(delivery);
+    const status = outcome.status === 'rejected' ? 400 : outcome.status === 'duplicate' ? 200 : 202;
+    send(res, status, outcome);
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+}

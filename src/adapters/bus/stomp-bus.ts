@@ -1,0 +1,256 @@
+import stompit from 'stompit';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { backoff } from '../../listener/backoff';
+import { transientError } from '../../listener/errors';
+import type { Bus, Delivery, DeliveryHandler, Logger } from '../../listener/ports';
+
+export interface StompServer {
+  host: string;
+  port: number;
+  /** TLS options (cert, key, ca, passphrase, servername); plain TCP when absent. */
+  tls?: TlsOptions;
+}
+
+export interface StompBusOptions {
+  servers: StompServer[];
+  login?: string;
+  passcode?: string;
+  /** Queue prefix: Consumer.<client>.<subscription>. */
+  consumer: string;
+  heartbeatMs: number;
+  connectTimeoutMs: number;
+  reconnectDelayMs: number;
+  maxReconnectDelayMs: number;
+  prefetch: number;
+  log: Logger;
+  random?: () => number;
+  /** How long publish() waits for a connection before it fails (transiently). */
+  publishWaitMs?: number;
+}
+
+interface Subscription {
+  topic: string;
+  onDelivery: DeliveryHandler;
+}
+
+interface Handle {
+  client: stompit.Client;
+  message: stompit.Client.Message;
+}
+
+export type BusState = 'connecting' | 'connected' | 'closed';
+
+/**
+ * STOMP on ActiveMQ with stompit. stompit's client is dead after any error, so this adapter owns
+ * the connection: one client at a time, failover over the broker list with backoff, its own limit
+ * on the CONNECT handshake, and every subscription made again on each new client.
+ */
+export class StompBus implements Bus {
+  private client: stompit.Client | null = null;
+  private readonly subs: Subscription[] = [];
+  private closed = false;
+  private failures = 0;
+  private serverIndex = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private waiters: Array<() => void> = [];
+  private readonly listeners = new Set<(state: BusState) => void>();
+  reconnects = 0;
+
+  constructor(private readonly opts: StompBusOptions) {}
+
+  /** Starts connecting; resolves at once (the daemon runs while the broker is away). */
+  start(): void {
+    if (!this.client && !this.timer) this.connectNext();
+  }
+
+  isConnected(): boolean {
+    return this.client !== null;
+  }
+
+  onStateChange(listener: (state: BusState) => void): void {
+    this.listeners.add(listener);
+  }
+
+  private emitState(state: BusState): void {
+    for (const l of this.listeners) l(state);
+  }
+
+  queueFor(topic: string): string {
+    return `/queue/${this.opts.consumer}.${topic}`;
+  }
+
+  private connectNext(): void {
+    if (this.closed) return;
+    const server = this.opts.servers[this.serverIndex % this.opts.servers.length];
+    this.serverIndex += 1;
+    const where = `${server.tls ? 'stomp+ssl' : 'stomp'}://${server.host}:${server.port}`;
+    const hb = this.opts.heartbeatMs;
+    const connectOptions = {
+      host: server.host,
+      port: server.port,
+      timeout: this.opts.connectTimeoutMs,
+      ...(server.tls ? { ssl: true as const, ...server.tls } : {}),
+      connectHeaders: {
+        host: '/',
+        'accept-version': '1.1,1.2',
+        'heart-beat': `${hb},${hb}`,
+        ...(this.opts.login ? { login: this.opts.login, passcode: this.opts.passcode ?? '' } : {}),
+      },
+    };
+    let settled = false;
+    // stompit's own timeout covers the TCP connect only; a broker that accepts and never answers CONNECT
+    // would hang the daemon for good without this.
+    const handshake = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      client.destroy(new Error(`no CONNECTED frame within ${this.opts.connectTimeoutMs} ms`));
+      this.failed(where, new Error(`no CONNECTED frame within ${this.opts.connectTimeoutMs} ms`));
+    }, this.opts.connectTimeoutMs);
+    const client = stompit.connect(connectOptions as stompit.connect.ConnectOptions, (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(handshake);
+      if (err) return this.failed(where, err);
+      this.connected(client, where);
+    });
+  }
+
+  private failed(where: string, err: Error): void {
+    this.failures += 1;
+    const delay = backoff(this.failures, this.opts.random ?? Math.random, this.opts.reconnectDelayMs, this.opts.maxReconnectDelayMs);
+    this.opts.log.error({ broker: where, err: brokerErrorText(err), retryInMs: delay }, 'cannot connect to the broker');
+    this.schedule(delay);
+  }
+
+  private schedule(delay: number): void {
+    if (this.closed || this.timer) return;
+    this.timer = setTimeout(() => { this.timer = null; this.connectNext(); }, delay);
+  }
+
+  private connected(client: stompit.Client, where: string): void {
+    if (this.closed) { client.disconnect(); return; }
+    this.failures = 0;
+    this.client = client;
+    const lost = (err?: Error) => {
+      if (this.client !== client) return;
+      this.client = null;
+      this.reconnects += 1;
+      this.opts.log.warn({ broker: where, err: err ? brokerErrorText(err) : 'connection closed' }, 'lost the broker connection; reconnecting');
+      this.emitState('connecting');
+      this.schedule(backoff(1, this.opts.random ?? Math.random, this.opts.reconnectDelayMs, this.opts.maxReconnectDelayMs));
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    for (const sub of this.subs) this.subscribeOn(client, sub);
+    this.opts.log.info({ broker: where, subscriptions: this.subs.length }, 'connected to the broker');
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+    this.emitState('connected');
+  }
+
+  private subscribeOn(client: stompit.Client, sub: Subscription): void {
+    const destination = this.queueFor(sub.topic);
+    client.subscribe({
+      destination,
+      ack: 'client-individual',
+      // Without a bounded prefetch an ActiveMQ consumer stalls for good after a few thousand messages.
+      'activemq.prefetchSize': String(this.opts.prefetch),
+    }, (err, message) => {
+      if (err) {
+        this.opts.log.error({ destination, err: brokerErrorText(err) }, 'subscription failed');
+        return;
+      }
+      message.readString('utf-8', (readErr, body) => {
+        if (readErr) {
+          this.opts.log.warn({ destination, err: readErr.message }, 'cannot read a message body; it will be redelivered');
+          return;
+        }
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries((message as unknown as { headers: Record<string, unknown> }).headers)) headers[k] = String(v);
+        const delivery: Delivery = {
+          envelope: { id: headers['message-id'] ?? '', topic: sub.topic, headers, body: body ?? '', source: 'bus' },
+          handle: { client, message } satisfies Handle,
+        };
+        sub.onDelivery(delivery);
+      });
+    });
+  }
+
+  async subscribe(topic: string, onDelivery: DeliveryHandler): Promise<void> {
+    const sub = { topic, onDelivery };
+    this.subs.push(sub);
+    if (this.client) this.subscribeOn(this.client, sub);
+    this.start();
+  }
+
+  private waitForConnection(): Promise<stompit.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    const waitMs = this.opts.publishWaitMs ?? 5_000;
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== onUp);
+        reject(transientError('BUS_UNAVAILABLE', `not connected to any broker within ${waitMs} ms`));
+      }, waitMs);
+      const onUp = () => { clearTimeout(t); if (this.client) resolve(this.client); else reject(transientError('BUS_UNAVAILABLE', 'broker connection lost')); };
+      this.waiters.push(onUp);
+      this.start();
+    });
+  }
+
+  /** Resolves once the broker has the message (a RECEIPT), so the outbox marks it sent only then. */
+  async publish(destination: string, body: string, headers: Record<string, string>): Promise<void> {
+    const client = await this.waitForConnection();
+    const receiptMs = this.opts.publishWaitMs ?? 5_000;
+    await new Promise<void>((resolve, reject) => {
+      // A connection lost before the RECEIPT leaves the outcome unknown: retry; receivers de-duplicate.
+      const t = setTimeout(() => reject(transientError('BUS_UNAVAILABLE', `no receipt for a message to ${destination} within ${receiptMs} ms`)), receiptMs);
+      const frame = client.send({ ...headers, destination, 'content-type': 'application/json', persistent: 'true' }, {
+        onReceipt: () => { clearTimeout(t); resolve(); },
+        onError: (err: Error) => { clearTimeout(t); reject(transientError('BUS_UNAVAILABLE', `publish to ${destination} failed: ${err.message}`)); },
+      } as stompit.Client.SendOptions);
+      frame.write(body);
+      frame.end();
+    });
+  }
+
+  /** After a reconnect the old client's acks are void: the broker redelivers and the journal spots it. */
+  async ack(delivery: Delivery): Promise<void> {
+    const h = delivery.handle as Handle | null;
+    if (h && h.client === this.client) h.client.ack(h.message);
+  }
+
+  async nack(delivery: Delivery): Promise<void> {
+    const h = delivery.handle as Handle | null;
+    if (h && h.client === this.client) h.client.nack(h.message);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    const client = this.client;
+    this.client = null;
+    this.emitState('closed');
+    if (!client) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => { client.destroy(new Error('disconnect timed out')); resolve(); }, 3_000);
+      client.disconnect(() => { clearTimeout(t); resolve(); });
+    });
+  }
+}
+
+/** Names the cause in words a person on call can act on. */
+export function brokerErrorText(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const known: Record<string, string> = {
+    ECONNREFUSED: 'connection refused (is the broker running on this port?)',
+    ENOTFOUND: 'host not found',
+    ETIMEDOUT: 'connection timed out',
+    ECONNRESET: 'connection reset by the broker',
+    CERT_HAS_EXPIRED: 'the broker\'s certificate has expired',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'the broker\'s certificate is self-signed and not trusted (check tls.ca)',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the broker\'s certificate is not signed by a trusted CA (check tls.ca)',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'the broker\'s certificate does not match its host name',
+  };
+  return code && known[code] ? `${known[code]}: ${err.message}` : err.message;
+}

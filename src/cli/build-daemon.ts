@@ -1,0 +1,150 @@
+import { resolve } from 'node:path';
+import { CommandExecutor } from '../adapters/command/command-executor';
+import { HttpIntake } from '../adapters/bus/http-intake';
+import { StompBus } from '../adapters/bus/stomp-bus';
+import { JenkinsExecutor } from '../adapters/jenkins/jenkins-executor';
+import { PrintedResults } from '../adapters/resultsdb/printed-results';
+import { ResultsDbSink } from '../adapters/resultsdb/resultsdb-sink';
+import { ConsoleNotifier } from '../adapters/slack/console-notifier';
+import { SlackNotifier } from '../adapters/slack/slack-notifier';
+import { SqliteJournal } from '../adapters/store/sqlite-journal';
+import { durationMs, type LoadedConfig } from '../config/config';
+import { Daemon } from '../listener/daemon';
+import { Dispatcher } from '../listener/dispatcher';
+import { eventView } from '../listener/event-view';
+import { Intake } from '../listener/intake';
+import { defaultOutcomes, type OutcomeTable } from '../listener/outcome';
+import { Outbox } from '../listener/outbox';
+import type { Clock, Executor, Logger, Notifier, ResultSink } from '../listener/ports';
+import { Reporter } from '../listener/reporter';
+import { Router, type CompiledRule } from '../listener/router';
+import { Tracker } from '../listener/tracker';
+import { schemasDir } from '../paths';
+import { EventValidator } from '../validator/event-validator';
+import { defaultParseLimits } from '../validator/safe-parse';
+
+export interface Runtime {
+  env: Record<string, string | undefined>;
+  clock: Clock;
+  log: Logger;
+  /** Where the sandbox prints results and notices for a person to read. */
+  print: (line: string) => void;
+  fetch?: typeof fetch;
+}
+
+export interface Built {
+  daemon: Daemon;
+  intake?: HttpIntake;
+  bus?: StompBus;
+  journalPath: string;
+}
+
+export function journalPathOf(loaded: LoadedConfig): string {
+  return resolve(loaded.dir, loaded.config.journal?.path ?? 'var/cvp.db');
+}
+
+/** Wires the adapters the config names to the core. The only place that knows both. */
+export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new EventValidator(schemasDir)): Built {
+  const { config } = loaded;
+  const { clock, log } = rt;
+  const journalPath = journalPathOf(loaded);
+  const journal = new SqliteJournal(journalPath);
+
+  const executors = new Map<string, Executor>();
+  const pollIntervals = new Map<string, number>();
+  const pollRates = new Map<string, number>();
+  if (config.jenkins) {
+    executors.set('jenkins', new JenkinsExecutor({
+      url: config.jenkins.url, user: config.jenkins.user, token: config.jenkins.token,
+      requestTimeoutMs: durationMs(config.jenkins.request_timeout, 30_000),
+    }));
+    pollIntervals.set('jenkins', durationMs(config.jenkins.poll_interval, 15_000));
+    pollRates.set('jenkins', config.jenkins.max_polls_per_second ?? 10);
+  }
+  if (config.command) {
+    executors.set('command', new CommandExecutor({
+      jobs: config.command.jobs,
+      logsDir: resolve(loaded.dir, config.command.logs ?? 'var/jobs'),
+      baseDir: loaded.dir,
+      env: { PATH: rt.env.PATH, HOME: rt.env.HOME, LANG: rt.env.LANG, TMPDIR: rt.env.TMPDIR },
+    }));
+    pollIntervals.set('command', durationMs(config.command.poll_interval, 250));
+    pollRates.set('command', 100);
+  }
+
+  const results: ResultSink = config.resultsdb
+    ? new ResultsDbSink({ url: config.resultsdb.url, requestTimeoutMs: durationMs(config.resultsdb.request_timeout, 15_000), fetch: rt.fetch })
+    : new PrintedResults(rt.print);
+  const notifier: Notifier = config.slack?.token
+    ? new SlackNotifier({ token: config.slack.token, channel: config.slack.channel, apiUrl: config.slack.api_url,
+      requestTimeoutMs: durationMs(config.slack.request_timeout, 10_000), fetch: rt.fetch })
+    : new ConsoleNotifier(rt.print);
+
+  const bus = config.bus ? new StompBus({
+    servers: config.bus.brokers.map((b) => ({ host: b.host, port: b.port })),
+    login: config.bus.login,
+    passcode: config.bus.passcode,
+    consumer: config.bus.consumer,
+    heartbeatMs: durationMs(config.bus.heartbeat, 10_000),
+    connectTimeoutMs: durationMs(config.bus.connect_timeout, 10_000),
+    reconnectDelayMs: durationMs(config.bus.reconnect_delay, 1_000),
+    maxReconnectDelayMs: durationMs(config.bus.max_reconnect_delay, 30_000),
+    prefetch: config.bus.prefetch ?? 200,
+    log,
+  }) : undefined;
+
+  const outcomes: OutcomeTable = { ...defaultOutcomes, ...(config.outcomes as Partial<OutcomeTable>) };
+  const rules: CompiledRule[] = config.rules.map((r) => ({
+    config: r,
+    executor: r.executor ?? (config.jenkins ? 'jenkins' : 'command'),
+    timeoutMs: durationMs(r.timeout, 4 * 3_600_000),
+    checks: (r.checks ?? []).map((c) => ({ field: c.field, expected: new RegExp(c.expected) })),
+  }));
+  const router = new Router(rules, { defaultExecutor: 'jenkins', maxParameterLength: config.limits?.max_parameter_length ?? 4096 });
+  const reporter = new Reporter({
+    writeQueued: config.resultsdb ? (config.resultsdb.outcomes ?? []).includes('QUEUED') : true,
+    hasResults: true,
+    hasNotifier: true,
+    advisoryUrl: config.links?.advisory,
+    channel: config.slack?.channel,
+  });
+
+  // The daemon is made last but the parts call it back; they only run once it has started.
+  let daemon: Daemon | undefined;
+  const intake = new Intake({
+    journal, validator, router, clock, log,
+    limits: {
+      maxBytes: config.limits?.max_message_bytes ?? defaultParseLimits.maxBytes,
+      maxDepth: config.limits?.max_depth ?? defaultParseLimits.maxDepth,
+    },
+    ackVia: bus,
+    deadLetter: config.bus?.dead_letter,
+    onRuns: () => daemon?.runsCreated(),
+    onEffects: () => daemon?.runsTracked(),
+  });
+  const dispatcher = new Dispatcher({ journal, executors, reporter, outcomes, clock, log, onTracked: () => daemon?.runsTracked() });
+  const tracker = new Tracker({ journal, executors, reporter, outcomes, clock, log, pollIntervalMs: pollIntervals, maxPollsPerSecond: pollRates });
+  const outbox = new Outbox({ journal, clock, log, results, notifier, bus });
+
+  const httpIntake = config.intake?.enabled === false ? undefined : new HttpIntake({
+    host: config.intake?.host ?? '127.0.0.1',
+    port: config.intake?.port ?? 8080,
+    maxBodyBytes: config.intake?.max_body_bytes ?? 1024 * 1024,
+    handle: (d) => intake.processEvent(d),
+    status: (id) => { const s = journal.eventStatus(id); return s ? eventView(s) : null; },
+    ready: () => {
+      const why: string[] = [];
+      if (bus && !bus.isConnected()) why.push('not connected to the broker');
+      return { ready: why.length === 0, why };
+    },
+    log,
+  });
+
+  daemon = new Daemon({
+    journal, intake, dispatcher, tracker, outbox, bus,
+    topics: router.topics(),
+    sources: httpIntake ? [httpIntake] : [],
+    clock, log,
+  });
+  return { daemon, intake: httpIntake, bus, journalPath };
+}

@@ -1,0 +1,20 @@
+import pino from 'pino';
+import type { Logger } from '../listener/ports';
+
+export type LogFormat = 'json' | 'text';
+
+/** JSON lines for machines (default); `text` for a person at a terminal. */
+export function createLogger(opts: { level?: string; format?: LogFormat; destination?: NodeJS.WritableStream }): Logger {
+  const dest = opts.destination ?? process.stderr;
+  if (opts.format === 'text') {
+    return pino({ level: opts.level ?? 'info', base: undefined, timestamp: false }, {
+      write(line: string) {
+        const { level, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
+        const name = ({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' } as Record<string, string>)[String(level)] ?? String(level);
+        const extra = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+        dest.write(`${new Date().toISOString().slice(11, 23)} ${name.padEnd(5)} ${String(msg)}${extra ? `  ${extra}` : ''}\n`);
+      },
+    });
+  }
+  return pino({ level: opts.level ?? 'info', base: { name: 'cvp' } }, pino.destination({ fd: dest === process.stdout ? 1 : 2, sync: true }));
+}

@@ -1,0 +1,73 @@
+import jmespath from 'jmespath';
+import { JSONPath } from 'jsonpath-plus';
+import type { CvpConfig } from './config';
+
+type Where = (path: Array<string | number>, key?: string) => string;
+
+const compileJmes = (jmespath as unknown as { compile(expr: string): unknown }).compile;
+
+export function jmespathError(expr: string): string | null {
+  try {
+    compileJmes(expr);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export function jsonPathError(path: string): string | null {
+  try {
+    JSONPath({ path, json: {}, wrap: true });
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export function regexError(source: string): string | null {
+  try {
+    new RegExp(source);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** What the schema cannot say: expressions that do not parse, names used twice, executors not configured. */
+export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: string) => boolean): string[] {
+  const problems: string[] = [];
+  const names = new Map<string, number>();
+  config.rules.forEach((rule, i) => {
+    const base = ['rules', i];
+    const first = names.get(rule.name);
+    if (first !== undefined) problems.push(`${at([...base, 'name'])}: rule name "${rule.name}" is also used by rules[${first}]`);
+    else names.set(rule.name, i);
+    if (!knowsTopic(rule.topic)) problems.push(`${at([...base, 'topic'])}: no schema for topic ${rule.topic}, so its messages could never be validated`);
+    (rule.checks ?? []).forEach((check, j) => {
+      const pathErr = jsonPathError(check.field);
+      if (pathErr) problems.push(`${at([...base, 'checks', j, 'field'])}: JSONPath ${check.field} does not parse: ${pathErr}`);
+      const reErr = regexError(check.expected);
+      if (reErr) problems.push(`${at([...base, 'checks', j, 'expected'])}: regular expression does not compile: ${reErr}`);
+    });
+    for (const [name, expr] of Object.entries(rule.parameters ?? {})) {
+      const err = jmespathError(expr);
+      if (err) problems.push(`${at([...base, 'parameters', name])}: JMESPath ${expr} does not parse: ${err}`);
+    }
+    if (rule.job.startsWith('=')) {
+      const err = jmespathError(rule.job.slice(1));
+      if (err) problems.push(`${at([...base, 'job'])}: JMESPath ${rule.job.slice(1)} does not parse: ${err}`);
+    }
+    const executor = rule.executor ?? (config.jenkins ? 'jenkins' : 'command');
+    if (executor === 'jenkins' && !config.jenkins) problems.push(`${at([...base], 'job')}: runs on jenkins, but there is no jenkins section`);
+    if (executor === 'command') {
+      if (!config.command) problems.push(`${at([...base], 'job')}: runs on the command executor, but there is no command section`);
+      else if (!rule.job.startsWith('=') && !config.command.jobs[rule.job]) {
+        problems.push(`${at([...base, 'job'])}: command.jobs has no job named "${rule.job}" (known: ${Object.keys(config.command.jobs).join(', ')})`);
+      }
+    }
+    if (!rule.executor && config.jenkins && config.command) {
+      problems.push(`${at([...base], 'job')}: both jenkins and command are configured; say which with executor: jenkins|command`);
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,81 @@
+/** The configuration as the YAML file states it (schemas/config.schema.json is the authority). */
+export type Duration = number | string;
+
+export interface BrokerConfig { host: string; port: number }
+
+export interface BusConfig {
+  brokers: BrokerConfig[];
+  login?: string;
+  passcode?: string;
+  consumer: string;
+  dead_letter?: string;
+  heartbeat?: Duration;
+  connect_timeout?: Duration;
+  reconnect_delay?: Duration;
+  max_reconnect_delay?: Duration;
+  prefetch?: number;
+}
+
+export interface IntakeConfig { host?: string; port?: number; enabled?: boolean; max_body_bytes?: number }
+
+export interface JenkinsConfig {
+  url: string;
+  user?: string;
+  token?: string;
+  request_timeout?: Duration;
+  poll_interval?: Duration;
+  max_polls_per_second?: number;
+}
+
+export interface CommandConfig {
+  jobs: Record<string, { run: string; args?: string[] }>;
+  logs?: string;
+  poll_interval?: Duration;
+}
+
+export interface ResultsDbConfig { url: string; outcomes?: string[]; request_timeout?: Duration }
+
+export interface SlackConfig { token?: string; channel: string; api_url?: string; request_timeout?: Duration }
+
+export interface CheckConfig { field: string; expected: string }
+
+export interface RuleConfig {
+  name: string;
+  topic: string;
+  checks?: CheckConfig[];
+  executor?: 'jenkins' | 'command';
+  job: string;
+  parameters?: Record<string, string>;
+  timeout?: Duration;
+  report: { testcase: string; per?: 'image' | 'artifact'; type?: string };
+}
+
+export interface CvpConfig {
+  bus?: BusConfig;
+  intake?: IntakeConfig;
+  journal?: { path?: string };
+  jenkins?: JenkinsConfig;
+  command?: CommandConfig;
+  resultsdb?: ResultsDbConfig;
+  slack?: SlackConfig;
+  outcomes?: Partial<Record<'SUCCESS' | 'UNSTABLE' | 'FAILURE' | 'ABORTED' | 'NOT_BUILT' | 'TIMEOUT', string>>;
+  limits?: { max_message_bytes?: number; max_depth?: number; max_parameter_length?: number };
+  links?: { advisory?: string };
+  rules: RuleConfig[];
+}
+
+/** A loaded config plus where it came from, so relative paths resolve against the file's folder. */
+export interface LoadedConfig {
+  config: CvpConfig;
+  file: string;
+  dir: string;
+}
+
+export function durationMs(value: Duration | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number') return value;
+  const m = /^(\d+)(ms|s|m|h)$/.exec(value);
+  if (!m) throw new Error(`not a duration: ${value}`);
+  const n = Number(m[1]);
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}

@@ -1,0 +1,138 @@
+import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { permanentError } from '../listener/errors';
+import { schemasDir } from '../paths';
+import { readableErrors } from '../validator/readable-errors';
+import type { CvpConfig, LoadedConfig } from './config';
+import { checkRules } from './check-rules';
+
+export type Env = Record<string, string | undefined>;
+
+type PathSeg = string | number;
+
+/** Where a problem is: file:line:col and the key as a path such as rules[0].report.per. */
+export class ConfigLocator {
+  constructor(private readonly file: string, private readonly doc: Document, private readonly lines: LineCounter) {}
+
+  at(path: PathSeg[], key?: string): string {
+    let node: unknown = path.length ? this.doc.getIn(path, true) : this.doc.contents;
+    let range = (node as YamlNode | undefined)?.range;
+    if (key !== undefined && isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key);
+      if (pair && isScalar(pair.key) && pair.key.range) range = pair.key.range;
+    }
+    for (let n = path.length; !range && n > 0; n--) {
+      node = this.doc.getIn(path.slice(0, n - 1), true);
+      range = (node as YamlNode | undefined)?.range;
+    }
+    const pos = range ? this.lines.linePos(range[0]) : { line: 1, col: 1 };
+    return `${this.file}:${pos.line}:${pos.col}: ${keyPath(key === undefined ? path : [...path, key])}`;
+  }
+}
+
+export function keyPath(path: PathSeg[]): string {
+  if (path.length === 0) return '(top level)';
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Replaces ${VAR} in every string; a variable that is not set is an error at its key, not an empty secret. */
+function substitute(value: unknown, env: Env, path: PathSeg[], problems: Array<{ path: PathSeg[]; message: string }>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(VAR, (_all, name: string) => {
+      const v = env[name];
+      if (v === undefined) {
+        problems.push({ path, message: `environment variable ${name} is not set` });
+        return '';
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, [...path, i], problems));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, env, [...path, k], problems);
+    return out;
+  }
+  return value;
+}
+
+let configValidator: ReturnType<Ajv2020['compile']> | undefined;
+
+function validatorFor(): ReturnType<Ajv2020['compile']> {
+  if (!configValidator) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    addFormats(ajv);
+    configValidator = ajv.compile(JSON.parse(readFileSync(join(schemasDir, 'config.schema.json'), 'utf8')));
+  }
+  return configValidator;
+}
+
+function pointerToPath(pointer: string): PathSeg[] {
+  return pointer.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
+}
+
+function schemaProblems(errors: ErrorObject[], data: unknown, loc: ConfigLocator): string[] {
+  // oneOf/anyOf branches repeat each other; keep the clearest line per location.
+  const lines: string[] = [];
+  for (const e of errors) {
+    const text = readableErrors([e], data)[0];
+    if (!text) continue;
+    const p = e.params as Record<string, unknown>;
+    const path = pointerToPath(e.instancePath);
+    const key = e.keyword === 'required' ? String(p.missingProperty)
+      : e.keyword === 'additionalProperties' ? String(p.additionalProperty) : undefined;
+    const where = key !== undefined && e.keyword === 'additionalProperties' ? loc.at(path, key) : loc.at(path);
+    const what = text.replace(/^\$[^:]*: /, '');
+    const line = key !== undefined && e.keyword === 'required' ? `${where}: ${key} is required, but missing` : `${where}: ${what}`;
+    if (!lines.includes(line)) lines.push(line);
+  }
+  return lines;
+}
+
+/** Parses and checks a config text; every problem names the file, the line and the key. */
+export function parseConfig(text: string, file: string, env: Env, knowsTopic: (topic: string) => boolean): LoadedConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    // The first few only: one YAML mistake sets off a cascade of follow-on errors.
+    const problems = doc.errors.slice(0, 3).map((e) => {
+      const pos = lines.linePos(e.pos[0]);
+      return `${file}:${pos.line}:${pos.col}: YAML: ${e.message.split('\n')[0]}`;
+    });
+    throw permanentError('CONFIG_INVALID', `${file}: the configuration is not valid YAML`, problems);
+  }
+  const loc = new ConfigLocator(file, doc, lines);
+  const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const subst: Array<{ path: PathSeg[]; message: string }> = [];
+  const data = substitute(raw, env, [], subst);
+  const problems = subst.map((p) => `${loc.at(p.path)}: ${p.message}`);
+  const validate = validatorFor();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    problems.push(`${file}:1:1: (top level): expected a mapping of settings, found ${data === null ? 'an empty file' : typeof data}`);
+  } else if (!validate(data)) {
+    problems.push(...schemaProblems(validate.errors ?? [], data, loc));
+  } else {
+    problems.push(...checkRules(data as CvpConfig, (path, key) => loc.at(path, key), knowsTopic));
+  }
+  if (problems.length) {
+    throw permanentError('CONFIG_INVALID', `${file}: the configuration has ${problems.length} problem(s)`, problems);
+  }
+  return { config: data as CvpConfig, file, dir: dirname(resolve(file)) };
+}
+
+export function loadConfig(file: string, env: Env, knowsTopic: (topic: string) => boolean): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw permanentError('CONFIG_INVALID', `${file}: cannot read the configuration (${why})`);
+  }
+  return parseConfig(text, file, env, knowsTopic);
+}

@@ -1,0 +1,118 @@
+import { describeError, isPermanent } from './errors';
+import type { Journal, Run } from './journal';
+import { outcomeOf, type OutcomeTable } from './outcome';
+import type { Clock, Executor, Logger } from './ports';
+import type { Reporter } from './reporter';
+import { backoff } from './backoff';
+
+export interface DispatcherDeps {
+  journal: Journal;
+  executors: Map<string, Executor>;
+  reporter: Reporter;
+  outcomes: OutcomeTable;
+  clock: Clock;
+  log: Logger;
+  random?: () => number;
+  /** Runs triggered at once; more wait for the next pass. */
+  concurrency?: number;
+  onTracked?: () => void;
+}
+
+/**
+ * Starts the builds of pending runs. A run is marked `triggering` (committed) before the executor
+ * is called, so after a crash it is looked up by its CVP_RUN_ID instead of being triggered again.
+ */
+export class Dispatcher {
+  private readonly concurrency: number;
+  private readonly random: () => number;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.concurrency = deps.concurrency ?? 16;
+    this.random = deps.random ?? Math.random;
+  }
+
+  /** Runs left in `triggering` by a previous process: find their builds before anything else. */
+  async recover(): Promise<number> {
+    const runs = this.deps.journal.runsInState(['triggering'], 10_000);
+    for (const run of runs) await this.resume(run);
+    return runs.length;
+  }
+
+  /** One pass over due pending runs. Returns how many were handled. */
+  async runOnce(): Promise<number> {
+    const now = this.deps.clock.now();
+    const due = this.deps.journal.runsInState(['pending'], this.concurrency * 4)
+      .filter((r) => r.nextPollAt === null || r.nextPollAt <= now)
+      .slice(0, this.concurrency);
+    await Promise.all(due.map((run) => this.dispatch(run)));
+    return due.length;
+  }
+
+  private executorOf(run: Run): Executor | undefined {
+    return this.deps.executors.get(run.executor);
+  }
+
+  private async resume(run: Run): Promise<void> {
+    const executor = this.executorOf(run);
+    if (!executor) return this.failRun(run, `no executor named ${run.executor}`);
+    try {
+      const ref = await executor.locate(run.job, run.id);
+      if (ref) {
+        this.deps.log.info({ runId: run.id, job: run.job, ref }, 'run found after restart; tracking it');
+        this.markQueued(run, ref);
+        return;
+      }
+    } catch (err) {
+      this.deps.log.warn({ runId: run.id, err: describeError(err) }, 'cannot look the run up yet; will retry');
+      this.deps.journal.transitionRun(run.id, { nextPollAt: this.deps.clock.now() + 5_000 }, [], this.deps.clock.now());
+      return;
+    }
+    await this.dispatch(run);
+  }
+
+  private async dispatch(run: Run): Promise<void> {
+    const { journal, clock, log } = this.deps;
+    const executor = this.executorOf(run);
+    if (!executor) return this.failRun(run, `no executor named ${run.executor}`);
+    journal.transitionRun(run.id, { state: 'triggering' }, [], clock.now());
+    try {
+      const ref = await executor.trigger(run.job, { ...run.parameters, CVP_RUN_ID: run.id }, run.id);
+      log.info({ runId: run.id, messageId: run.messageId, job: run.job, ref }, 'build triggered');
+      this.markQueued(run, ref);
+    } catch (err) {
+      if (isPermanent(err)) return this.failRun(run, describeError(err));
+      const n = run.attempts + 1;
+      const delay = backoff(n, this.random, 1_000, 300_000);
+      log.warn({ runId: run.id, job: run.job, err: describeError(err), retryInMs: delay }, 'trigger failed; will retry');
+      // Left in `triggering`: the request may have reached Jenkins, so the retry looks the run up first.
+      journal.transitionRun(run.id, { state: 'triggering', attempts: n, nextPollAt: clock.now() + delay, errorReason: describeError(err) }, [], clock.now());
+    }
+  }
+
+  /** Runs whose trigger failed, once their backoff is over: looked up first, triggered if not found. */
+  async retryOnce(): Promise<number> {
+    const now = this.deps.clock.now();
+    const due = this.deps.journal.runsInState(['triggering'], 1_000).filter((r) => r.nextPollAt !== null && r.nextPollAt <= now).slice(0, this.concurrency);
+    await Promise.all(due.map((run) => this.resume(run)));
+    return due.length;
+  }
+
+  private markQueued(run: Run, ref: { queueId?: string; number?: number; url?: string }): void {
+    const now = this.deps.clock.now();
+    this.deps.journal.transitionRun(run.id, {
+      state: ref.number !== undefined ? 'running' : 'queued',
+      buildRef: ref,
+      errorReason: null,
+      deadlineAt: now + run.timeoutMs,
+      nextPollAt: now,
+    }, this.deps.reporter.started(run, ref.url), now);
+    this.deps.onTracked?.();
+  }
+
+  private failRun(run: Run, reason: string): void {
+    const outcome = outcomeOf('NOT_BUILT', this.deps.outcomes);
+    this.deps.log.error({ runId: run.id, messageId: run.messageId, job: run.job, reason }, 'run cannot start');
+    this.deps.journal.transitionRun(run.id, { state: 'finished', outcome, buildResult: 'NOT_BUILT', errorReason: reason, nextPollAt: null },
+      this.deps.reporter.finished(run, outcome, undefined, reason), this.deps.clock.now());
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Every failure CVP handles carries a stable code and says whether retrying can help.
+ * That flag, not scattered conditions, decides ack vs. retry and dead-letter vs. backoff.
+ */
+export type ErrorCode =
+  | 'MESSAGE_TOO_LARGE'
+  | 'MESSAGE_TOO_DEEP'
+  | 'MESSAGE_NOT_JSON'
+  | 'MESSAGE_INVALID'
+  | 'UNKNOWN_TOPIC'
+  | 'UNKNOWN_VERSION'
+  | 'CONFIG_INVALID'
+  | 'JOB_NOT_FOUND'
+  | 'PEER_REJECTED'
+  | 'PEER_UNAVAILABLE'
+  | 'PEER_ANSWER_INVALID'
+  | 'BUS_UNAVAILABLE'
+  | 'JOURNAL_FAILED'
+  | 'TIMEOUT';
+
+export class CvpError extends Error {
+  readonly code: ErrorCode;
+  readonly permanent: boolean;
+  readonly reasons: string[];
+  /** A peer's own word on when to try again (Retry-After). */
+  retryAfterMs?: number;
+
+  constructor(code: ErrorCode, message: string, opts: { permanent: boolean; reasons?: string[]; cause?: unknown }) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'CvpError';
+    this.code = code;
+    this.permanent = opts.permanent;
+    this.reasons = opts.reasons ?? [message];
+  }
+}
+
+export function permanentError(code: ErrorCode, message: string, reasons?: string[], cause?: unknown): CvpError {
+  return new CvpError(code, message, { permanent: true, reasons, cause });
+}
+
+export function transientError(code: ErrorCode, message: string, cause?: unknown): CvpError {
+  return new CvpError(code, message, { permanent: false, cause });
+}
+
+/** Anything that is not a CvpError is unknown, and unknown failures are retried: losing work is worse. */
+export function isPermanent(err: unknown): boolean {
+  return err instanceof CvpError && err.permanent;
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof CvpError) return `${err.code}: ${err.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

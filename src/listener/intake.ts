@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import type { EventValidator } from '../validator/event-validator';
+import { safeParse, type ParseLimits } from '../validator/safe-parse';
+import { CvpError, describeError } from './errors';
+import type { IntakeCommit, IntakeRecord, Journal, NewEffect, Verdict } from './journal';
+import type { Bus, Clock, Delivery, Logger } from './ports';
+import type { Router } from './router';
+
+export type IntakeOutcome =
+  | { status: 'accepted'; messageId: string; runIds: string[]; duplicateRuns: number }
+  | { status: 'unmatched'; messageId: string }
+  | { status: 'rejected'; messageId: string; code: string; reasons: string[] }
+  | { status: 'duplicate'; messageId: string };
+
+export interface IntakeDeps {
+  journal: Journal;
+  validator: EventValidator;
+  router: Router;
+  clock: Clock;
+  log: Logger;
+  limits: ParseLimits;
+  /** The bus to ack on, and to dead-letter to when there is one. */
+  ackVia?: Pick<Bus, 'ack' | 'nack'>;
+  deadLetter?: string;
+  /** Called after each commit that created runs, so the dispatcher starts without waiting for a timer. */
+  onRuns?: () => void;
+  /** Called after a commit that queued effects (dead letters). */
+  onEffects?: () => void;
+  maxBatch?: number;
+}
+
+interface Pending {
+  delivery: Delivery;
+  record: IntakeRecord;
+  resolve: (o: IntakeOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Reasons go into STOMP headers; keep them one line each and bounded. */
+function reasonHeaders(code: string, reasons: string[]): Record<string, string> {
+  const headers: Record<string, string> = { 'cvp-error-code': code, 'cvp-reason-count': String(reasons.length) };
+  reasons.slice(0, 20).forEach((r, i) => { headers[`cvp-reason-${i + 1}`] = r.replace(/[\r\n]+/g, ' ').slice(0, 500); });
+  return headers;
+}
+
+/**
+ * The core entry point: every message, from the bus, the HTTP intake or a replay, goes through
+ * processEvent. It is judged and routed in memory, then committed to the journal in small batches
+ * (one fsync for many messages), and acked only after its batch is committed.
+ */
+export class Intake {
+  private batch: Pending[] = [];
+  private flushScheduled = false;
+  private readonly maxBatch: number;
+
+  constructor(private readonly deps: IntakeDeps) {
+    this.maxBatch = deps.maxBatch ?? 256;
+  }
+
+  processEvent(delivery: Delivery): Promise<IntakeOutcome> {
+    const record = this.judge(delivery);
+    return new Promise<IntakeOutcome>((resolve, reject) => {
+      this.batch.push({ delivery, record, resolve, reject });
+      if (this.batch.length >= this.maxBatch) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private judge(delivery: Delivery): IntakeRecord {
+    const { envelope } = delivery;
+    const { log, validator, router, clock } = this.deps;
+    const contentHash = createHash('sha256').update(envelope.topic).update('\n').update(envelope.body).digest('hex');
+    let verdict: Verdict;
+    try {
+      const body = safeParse(envelope.body, this.deps.limits);
+      const validity = validator.validate(envelope.topic, body);
+      if (!validity.valid) verdict = { kind: 'rejected', code: validity.code, reasons: validity.reasons };
+      else {
+        const runs = router.route(envelope.topic, body as Record<string, unknown>, envelope.id);
+        verdict = runs.length ? { kind: 'routed', runs } : { kind: 'unmatched' };
+      }
+    } catch (err) {
+      const code = err instanceof CvpError ? err.code : 'MESSAGE_INVALID';
+      const reasons = err instanceof CvpError ? err.reasons : [describeError(err)];
+      verdict = { kind: 'rejected', code, reasons };
+    }
+    const effects: NewEffect[] = [];
+    if (verdict.kind === 'rejected') {
+      log.warn({ messageId: envelope.id, topic: envelope.topic, code: verdict.code, reasons: verdict.reasons }, 'message rejected');
+      if (this.deps.deadLetter) {
+        effects.push({
+          peer: 'bus',
+          runId: null,
+          payload: {
+            kind: 'publish',
+            destination: this.deps.deadLetter,
+            body: envelope.body,
+            headers: { 'cvp-original-message-id': envelope.id, 'cvp-original-topic': envelope.topic, ...reasonHeaders(verdict.code, verdict.reasons) },
+          },
+        });
+      }
+    }
+    return { envelope, contentHash, verdict, effects, receivedAt: clock.now() };
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    this.batch = [];
+    if (!batch.length) return;
+    let commits: IntakeCommit[];
+    try {
+      commits = this.deps.journal.commitIntake(batch.map((p) => p.record));
+    } catch (err) {
+      // Nothing was recorded, so nothing may be acked: the broker redelivers these later.
+      this.deps.log.error({ err: describeError(err), count: batch.length }, 'journal commit failed; messages left unacked');
+      for (const p of batch) {
+        void this.deps.ackVia?.nack(p.delivery).catch(() => undefined);
+        p.reject(err);
+      }
+      return;
+    }
+    let created = false;
+    const effects = batch.some((p) => p.record.effects.length > 0);
+    batch.forEach((p, i) => {
+      const outcome = this.outcomeOf(p.record, commits[i]);
+      if (outcome.status === 'accepted' && outcome.runIds.length) created = true;
+      this.deps.log.info({ messageId: p.record.envelope.id, topic: p.record.envelope.topic, status: outcome.status,
+        runIds: outcome.status === 'accepted' ? outcome.runIds : undefined }, 'message recorded');
+      void this.deps.ackVia?.ack(p.delivery).catch((err) =>
+        this.deps.log.warn({ messageId: p.record.envelope.id, err: describeError(err) }, 'ack failed; the broker will redeliver and the journal will spot the duplicate'));
+      p.resolve(outcome);
+    });
+    if (created) this.deps.onRuns?.();
+    if (effects) this.deps.onEffects?.();
+  }
+
+  private outcomeOf(record: IntakeRecord, commit: IntakeCommit): IntakeOutcome {
+    const messageId = record.envelope.id;
+    if (commit.status === 'duplicate') return { status: 'duplicate', messageId };
+    const v = record.verdict;
+    if (v.kind === 'rejected') return { status: 'rejected', messageId, code: v.code, reasons: v.reasons };
+    if (v.kind === 'unmatched') return { status: 'unmatched', messageId };
+    return { status: 'accepted', messageId, runIds: commit.runIds, duplicateRuns: commit.duplicateRuns };
+  }
+}

@@ -1,0 +1,95 @@
+import { backoff } from './backoff';
+import { CvpError, describeError, isPermanent } from './errors';
+import type { Effect, Journal, Peer } from './journal';
+import type { Bus, Clock, Logger, Notifier, ResultSink } from './ports';
+
+export interface OutboxDeps {
+  journal: Journal;
+  clock: Clock;
+  log: Logger;
+  results?: ResultSink;
+  notifier?: Notifier;
+  bus?: Pick<Bus, 'publish'>;
+  random?: () => number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Effects delivered at once per peer. */
+  concurrency?: number;
+}
+
+/**
+ * Delivers the journal's effects, one worker per peer, so that one peer's outage never holds up
+ * another. Transient failures back off with jitter; permanent ones are recorded and left.
+ */
+export class Outbox {
+  constructor(private readonly deps: OutboxDeps) {}
+
+  peers(): Peer[] {
+    const peers: Peer[] = [];
+    if (this.deps.results) peers.push('resultsdb');
+    if (this.deps.notifier) peers.push('slack');
+    if (this.deps.bus) peers.push('bus');
+    return peers;
+  }
+
+  async runOnce(peer: Peer): Promise<number> {
+    const due = this.deps.journal.dueEffects(peer, this.deps.clock.now(), this.deps.concurrency ?? 8);
+    await Promise.all(due.map((e) => this.deliver(e)));
+    return due.length;
+  }
+
+  nextDue(peer: Peer): number | null {
+    return this.deps.journal.nextEffectAt(peer);
+  }
+
+  private async deliver(effect: Effect): Promise<void> {
+    const { journal, clock, log } = this.deps;
+    try {
+      const runPatch = await this.carryOut(effect);
+      journal.completeEffect(effect.id, clock.now(), runPatch);
+      log.debug({ effectId: effect.id, runId: effect.runId, peer: effect.peer }, 'effect delivered');
+    } catch (err) {
+      const why = describeError(err);
+      if (isPermanent(err)) {
+        log.error({ effectId: effect.id, runId: effect.runId, peer: effect.peer, err: why }, 'effect refused for good; recorded, not retried');
+        journal.failEffect(effect.id, clock.now(), why);
+        return;
+      }
+      const delay = Math.max(
+        backoff(effect.attempts + 1, this.deps.random ?? Math.random, this.deps.baseDelayMs ?? 1_000, this.deps.maxDelayMs ?? 300_000),
+        err instanceof CvpError ? err.retryAfterMs ?? 0 : 0);
+      log.warn({ effectId: effect.id, runId: effect.runId, peer: effect.peer, err: why, retryInMs: delay }, 'effect not delivered; will retry');
+      journal.retryEffect(effect.id, clock.now() + delay, why);
+    }
+  }
+
+  private async carryOut(effect: Effect): Promise<{ runId: string; patch: { slackTs: string } } | undefined> {
+    const p = effect.payload;
+    switch (p.kind) {
+      case 'result': {
+        const sink = this.deps.results!;
+        if (effect.attempts > 0 && effect.runId) {
+          // The last attempt may have been stored with its answer lost: look before writing twice.
+          const item = String(p.result.data.item);
+          const stored = await sink.findByRun(effect.runId, p.result.testcase.name, item);
+          if (stored.some((r) => r.outcome === p.result.outcome)) return undefined;
+        }
+        await sink.submit(p.result);
+        return undefined;
+      }
+      case 'notice': {
+        const notice = { ...p.notice };
+        if (p.role === 'reply' && effect.runId) {
+          const run = this.deps.journal.getRun(effect.runId);
+          if (run?.slackTs) notice.threadTs = run.slackTs;
+        }
+        const posted = await this.deps.notifier!.post(notice);
+        if (p.role === 'start' && effect.runId && posted.ts) return { runId: effect.runId, patch: { slackTs: posted.ts } };
+        return undefined;
+      }
+      case 'publish':
+        await this.deps.bus!.publish(p.destination, p.body, p.headers);
+        return undefined;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { permanentError } from '../listener/errors';
+import { readableErrors } from './readable-errors';
+
+export type Validity = { valid: true } | { valid: false; code: 'MESSAGE_INVALID' | 'UNKNOWN_TOPIC' | 'UNKNOWN_VERSION'; reasons: string[] };
+
+function schemaFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return schemaFiles(p);
+    return name.endsWith('.json') ? [p] : [];
+  });
+}
+
+/** `VirtualTopic.eng.ci.redhat-container-group.test.queued` (or /topic/... ) → `redhat-container-group.test.queued` */
+export function messageKind(topic: string): string | null {
+  const m = /(?:^|[./])VirtualTopic\.eng\.(?:ci\.)?(.+)$/.exec(topic);
+  return m ? m[1] : null;
+}
+
+interface KindSchemas {
+  /** By major version: "1" → 1.x validator; "0" → legacy 0.x. */
+  byMajor: Map<string, ValidateFunction>;
+}
+
+/**
+ * Validates event bodies against the schemas under schemas/events, chosen by topic and by the
+ * message's own `version`. A version no schema covers is rejected with that reason, never guessed.
+ */
+export class EventValidator {
+  private readonly kinds = new Map<string, KindSchemas>();
+  readonly ajv: Ajv2020;
+
+  constructor(schemasRoot: string) {
+    this.ajv = new Ajv2020({ allErrors: true, strict: true });
+    addFormats(this.ajv);
+    const eventsDir = join(schemasRoot, 'events');
+    const files = schemaFiles(eventsDir);
+    for (const file of files) this.ajv.addSchema(JSON.parse(readFileSync(file, 'utf8')));
+    for (const file of files) {
+      const rel = relative(eventsDir, file);
+      if (rel.startsWith('defs')) continue;
+      const legacy = rel.startsWith('legacy');
+      const kind = basename(file, '.json');
+      const schema = JSON.parse(readFileSync(file, 'utf8')) as { $id: string };
+      const entry = this.kinds.get(kind) ?? { byMajor: new Map() };
+      entry.byMajor.set(legacy ? '0' : '1', this.ajv.getSchema(schema.$id)!);
+      this.kinds.set(kind, entry);
+    }
+  }
+
+  knows(topic: string): boolean {
+    const kind = messageKind(topic);
+    return kind !== null && this.kinds.has(kind);
+  }
+
+  knownKinds(): string[] {
+    return [...this.kinds.keys()].sort();
+  }
+
+  validate(topic: string, body: unknown): Validity {
+    const kind = messageKind(topic);
+    const entry = kind ? this.kinds.get(kind) : undefined;
+    if (!kind || !entry) {
+      return { valid: false, code: 'UNKNOWN_TOPIC', reasons: [`topic ${topic}: no schema for this kind of message`] };
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      return { valid: false, code: 'MESSAGE_INVALID', reasons: [`$: expected an object, found ${Array.isArray(body) ? 'an array' : typeof body}`] };
+    }
+    const version = (body as { version?: unknown }).version;
+    if (typeof version !== 'string') {
+      return { valid: false, code: 'MESSAGE_INVALID', reasons: [`$.version: required string (semver), found ${version === undefined ? 'nothing' : typeof version}`] };
+    }
+    const major = /^(\d+)\.\d+\.\d+/.exec(version)?.[1];
+    const validate = major === undefined ? undefined : entry.byMajor.get(major);
+    if (!validate) {
+      const known = [...entry.byMajor.keys()].map((m) => `${m}.x`).join(', ');
+      return { valid: false, code: 'UNKNOWN_VERSION', reasons: [`$.version: ${kind} is known in version ${known}, found "${version}"`] };
+    }
+    if (validate(body)) return { valid: true };
+    return { valid: false, code: 'MESSAGE_INVALID', reasons: readableErrors(validate.errors, body) };
+  }
+
+  /** Validates a message CVP is about to send; a failure is a bug in CVP, never sent. */
+  assertValid(topic: string, body: unknown): void {
+    const v = this.validate(topic, body);
+    if (!v.valid) throw permanentError(v.code, `outgoing ${topic} message is invalid`, v.reasons);
+  }
+}
