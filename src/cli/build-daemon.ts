@@ -9,16 +9,12 @@ import { ConsoleNotifier } from '../adapters/slack/console-notifier';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import { SqliteJournal } from '../adapters/store/sqlite-journal';
 import { durationMs, type LoadedConfig } from '../config/config';
-import { Daemon } from '../listener/daemon';
-import { Dispatcher } from '../listener/dispatcher';
+import { createCore, type Core } from '../listener/core';
+import type { Daemon } from '../listener/daemon';
 import { eventView } from '../listener/event-view';
-import { Intake } from '../listener/intake';
 import { defaultOutcomes, type OutcomeTable } from '../listener/outcome';
-import { Outbox } from '../listener/outbox';
 import type { Clock, Executor, Logger, Notifier, ResultSink } from '../listener/ports';
-import { Reporter } from '../listener/reporter';
 import { Router, type CompiledRule } from '../listener/router';
-import { Tracker } from '../listener/tracker';
 import { schemasDir } from '../paths';
 import { EventValidator } from '../validator/event-validator';
 import { defaultParseLimits } from '../validator/safe-parse';
@@ -100,37 +96,14 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     timeoutMs: durationMs(r.timeout, 4 * 3_600_000),
     checks: (r.checks ?? []).map((c) => ({ field: c.field, expected: new RegExp(c.expected) })),
   }));
-  const router = new Router(rules, { defaultExecutor: 'jenkins', maxParameterLength: config.limits?.max_parameter_length ?? 4096 });
-  const reporter = new Reporter({
-    writeQueued: config.resultsdb ? (config.resultsdb.outcomes ?? []).includes('QUEUED') : true,
-    hasResults: true,
-    hasNotifier: true,
-    advisoryUrl: config.links?.advisory,
-    channel: config.slack?.channel,
-  });
-
-  // The daemon is made last but the parts call it back; they only run once it has started.
-  let daemon: Daemon | undefined;
-  const intake = new Intake({
-    journal, validator, router, clock, log,
-    limits: {
-      maxBytes: config.limits?.max_message_bytes ?? defaultParseLimits.maxBytes,
-      maxDepth: config.limits?.max_depth ?? defaultParseLimits.maxDepth,
-    },
-    ackVia: bus,
-    deadLetter: config.bus?.dead_letter,
-    onRuns: () => daemon?.runsCreated(),
-    onEffects: () => daemon?.runsTracked(),
-  });
-  const dispatcher = new Dispatcher({ journal, executors, reporter, outcomes, clock, log, onTracked: () => daemon?.runsTracked() });
-  const tracker = new Tracker({ journal, executors, reporter, outcomes, clock, log, pollIntervalMs: pollIntervals, maxPollsPerSecond: pollRates });
-  const outbox = new Outbox({ journal, clock, log, results, notifier, bus });
-
+  const router = new Router(rules, { maxParameterLength: config.limits?.max_parameter_length ?? 4096 });
+  // The intake calls the core, which is made below; it only does so once the daemon has started.
+  let core: Core;
   const httpIntake = config.intake?.enabled === false ? undefined : new HttpIntake({
     host: config.intake?.host ?? '127.0.0.1',
     port: config.intake?.port ?? 8080,
     maxBodyBytes: config.intake?.max_body_bytes ?? 1024 * 1024,
-    handle: (d) => intake.processEvent(d),
+    handle: (d) => core.intake.processEvent(d),
     status: (id) => { const s = journal.eventStatus(id); return s ? eventView(s) : null; },
     ready: () => {
       const why: string[] = [];
@@ -140,11 +113,20 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     log,
   });
 
-  daemon = new Daemon({
-    journal, intake, dispatcher, tracker, outbox, bus,
-    topics: router.topics(),
+  core = createCore({
+    journal, validator, router, executors, results, notifier, bus,
+    deadLetter: config.bus?.dead_letter,
     sources: httpIntake ? [httpIntake] : [],
-    clock, log,
+    clock, log, outcomes,
+    limits: {
+      maxBytes: config.limits?.max_message_bytes ?? defaultParseLimits.maxBytes,
+      maxDepth: config.limits?.max_depth ?? defaultParseLimits.maxDepth,
+    },
+    pollIntervalMs: pollIntervals,
+    maxPollsPerSecond: pollRates,
+    notices: { advisoryUrl: config.links?.advisory, channel: config.slack?.channel },
+    // Many ResultsDB deployments answer 400 to QUEUED: write it only where the config says it is accepted.
+    writeQueued: config.resultsdb ? (config.resultsdb.outcomes ?? []).includes('QUEUED') : true,
   });
-  return { daemon, intake: httpIntake, bus, journalPath };
+  return { daemon: core.daemon, intake: httpIntake, bus, journalPath };
 }

@@ -102,7 +102,9 @@ export function parseConfig(text: string, file: string, env: Env, knowsTopic: (t
     // The first few only: one YAML mistake sets off a cascade of follow-on errors.
     const problems = doc.errors.slice(0, 3).map((e) => {
       const pos = lines.linePos(e.pos[0]);
-      return `${file}:${pos.line}:${pos.col}: YAML: ${e.message.split('\n')[0]}`;
+      // A JSONPath such as $.a[0].b inside { } is the usual cause: [ ] are flow indicators there.
+      const hint = /flow-seq-start|flow-seq-end/.test(e.message) ? ' (inside { } a value with [ or ] must be quoted)' : '';
+      return `${file}:${pos.line}:${pos.col}: YAML: ${e.message.split('\n')[0]}${hint}`;
     });
     throw permanentError('CONFIG_INVALID', `${file}: the configuration is not valid YAML`, problems);
   }

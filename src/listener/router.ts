@@ -13,7 +13,6 @@ export interface CompiledRule {
 }
 
 export interface RouterOptions {
-  defaultExecutor: string;
   maxParameterLength: number;
   newId?: () => string;
 }

@@ -1,0 +1,63 @@
+import type { EventValidator } from '../validator/event-validator';
+import type { ParseLimits } from '../validator/safe-parse';
+import { Daemon, type Source } from './daemon';
+import { Dispatcher } from './dispatcher';
+import { Intake } from './intake';
+import type { Journal } from './journal';
+import type { OutcomeTable } from './outcome';
+import { Outbox } from './outbox';
+import type { Bus, Clock, Executor, Logger, Notifier, ResultSink } from './ports';
+import { Reporter, type ReporterOptions } from './reporter';
+import type { Router } from './router';
+import { Tracker } from './tracker';
+
+export interface CoreDeps {
+  journal: Journal;
+  validator: EventValidator;
+  router: Router;
+  executors: Map<string, Executor>;
+  results?: ResultSink;
+  notifier?: Notifier;
+  bus?: Bus;
+  deadLetter?: string;
+  sources?: Source[];
+  clock: Clock;
+  log: Logger;
+  random?: () => number;
+  outcomes: OutcomeTable;
+  limits: ParseLimits;
+  pollIntervalMs: Map<string, number>;
+  maxPollsPerSecond: Map<string, number>;
+  notices: Pick<ReporterOptions, 'advisoryUrl' | 'channel'>;
+  writeQueued: boolean;
+}
+
+export interface Core {
+  intake: Intake;
+  dispatcher: Dispatcher;
+  tracker: Tracker;
+  outbox: Outbox;
+  daemon: Daemon;
+}
+
+/** Wires the core from its ports. Adapters come from the caller: the CLI, or a test's fakes. */
+export function createCore(d: CoreDeps): Core {
+  const reporter = new Reporter({ ...d.notices, writeQueued: d.writeQueued, hasResults: !!d.results, hasNotifier: !!d.notifier });
+  // The daemon is made last but the parts call it back; they only do so once it has started.
+  let daemon: Daemon | undefined;
+  const intake = new Intake({
+    journal: d.journal, validator: d.validator, router: d.router, clock: d.clock, log: d.log, limits: d.limits,
+    ackVia: d.bus, deadLetter: d.bus ? d.deadLetter : undefined,
+    onRuns: () => daemon?.runsCreated(),
+    onEffects: () => daemon?.runsTracked(),
+  });
+  const common = { journal: d.journal, executors: d.executors, reporter, outcomes: d.outcomes, clock: d.clock, log: d.log };
+  const dispatcher = new Dispatcher({ ...common, random: d.random, onTracked: () => daemon?.runsTracked() });
+  const tracker = new Tracker({ ...common, pollIntervalMs: d.pollIntervalMs, maxPollsPerSecond: d.maxPollsPerSecond });
+  const outbox = new Outbox({ journal: d.journal, clock: d.clock, log: d.log, results: d.results, notifier: d.notifier, bus: d.bus, random: d.random });
+  daemon = new Daemon({
+    journal: d.journal, intake, dispatcher, tracker, outbox, bus: d.bus,
+    topics: d.router.topics(), sources: d.sources ?? [], clock: d.clock, log: d.log,
+  });
+  return { intake, dispatcher, tracker, outbox, daemon };
+}

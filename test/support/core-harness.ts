@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteJournal } from '../../src/adapters/store/sqlite-journal';
+import type { RuleConfig } from '../../src/config/config';
+import { createCore, type Core } from '../../src/listener/core';
+import { defaultOutcomes } from '../../src/listener/outcome';
+import { Router } from '../../src/listener/router';
+import { schemasDir, packageRoot } from '../../src/paths';
+import { EventValidator } from '../../src/validator/event-validator';
+import { FakeBus, FakeClock, FakeExecutor, MemoryLogger, MemoryNotifier, MemoryResults } from './fakes';
+
+export const GROUP_TOPIC = 'VirtualTopic.eng.ci.redhat-container-group.test.queued';
+
+/** The Tower QE team's listener rule, checks copied from its Jenkins trigger. */
+export const towerRule: RuleConfig = {
+  name: 'tower-group-testing',
+  topic: GROUP_TOPIC,
+  checks: [
+    { field: '$.artifact.component', expected: 'Ansible Tower' },
+    { field: '$.artifact.type', expected: 'redhat-container-group' },
+    { field: '$.artifact.images[0].issuer', expected: 'freshmaker' },
+  ],
+  job: 'Pipelines/openshift-integration-pipeline',
+  parameters: {
+    TESTEXPR: "'yolo or ansible_integration'",
+    TOWER_CONTAINER_IMAGE: "artifact.images[?name=='ansible-tower'].full_name | [0]",
+    MEMCACHED_CONTAINER_IMAGE: "artifact.images[?name=='ansible-tower-memcached'].full_name | [0]",
+    WEB_CONTAINER_IMAGE: "artifact.images[?name=='ansible-tower-web'].full_name | [0]",
+  },
+  report: { testcase: 'ansible-tower-35.default.integration', per: 'image', type: 'brew-build' },
+};
+
+export function groupEvent(overrides: (e: Record<string, any>) => void = () => undefined): Record<string, any> {
+  const e = JSON.parse(readFileSync(join(packageRoot, 'examples/messages/redhat-container-group.test.queued.json'), 'utf8'));
+  overrides(e);
+  return e;
+}
+
+export interface Harness extends Core {
+  clock: FakeClock;
+  bus: FakeBus;
+  executor: FakeExecutor;
+  results: MemoryResults;
+  notifier: MemoryNotifier;
+  journal: SqliteJournal;
+  log: MemoryLogger;
+  /** Runs every loop's pass until nothing is left to do now. */
+  settle(): Promise<void>;
+}
+
+export function coreHarness(opts: { rules?: RuleConfig[]; journalPath?: string; timeoutMs?: number } = {}): Harness {
+  const clock = new FakeClock();
+  const bus = new FakeBus();
+  const executor = new FakeExecutor();
+  const results = new MemoryResults();
+  const notifier = new MemoryNotifier();
+  const log = new MemoryLogger();
+  const journal = new SqliteJournal(opts.journalPath ?? ':memory:');
+  const rules = (opts.rules ?? [towerRule]).map((r) => ({
+    config: r, executor: 'jenkins', timeoutMs: opts.timeoutMs ?? 3_600_000,
+    checks: (r.checks ?? []).map((c) => ({ field: c.field, expected: new RegExp(c.expected) })),
+  }));
+  const core = createCore({
+    journal, validator: new EventValidator(schemasDir), router: new Router(rules, { maxParameterLength: 256 }),
+    executors: new Map([['jenkins', executor]]), results, notifier, bus, deadLetter: '/queue/cvp.dead-letter',
+    clock, log, random: () => 0.5, outcomes: defaultOutcomes, limits: { maxBytes: 64 * 1024, maxDepth: 20 },
+    pollIntervalMs: new Map([['jenkins', 10_000]]), maxPollsPerSecond: new Map([['jenkins', 1_000]]),
+    notices: { advisoryUrl: 'https://errata.example.com/advisory/{id}', channel: '#cvp' }, writeQueued: true,
+  });
+  const settle = async () => {
+    for (let i = 0; i < 50; i++) {
+      let n = (await core.dispatcher.runOnce()) + (await core.dispatcher.retryOnce()) + (await core.tracker.runOnce());
+      for (const peer of core.outbox.peers()) n += await core.outbox.runOnce(peer);
+      if (n === 0) return;
+    }
+    throw new Error('the core did not settle in 50 passes');
+  };
+  return { ...core, clock, bus, executor, results, notifier, journal, log, settle };
+}

@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { permanentError, transientError } from '../../src/listener/errors';
+import { coreHarness, GROUP_TOPIC, groupEvent, type Harness } from '../support/core-harness';
+
+describe('the core path, driven through a fake bus', () => {
+  let h: Harness;
+  beforeEach(() => { h = coreHarness(); });
+  afterEach(() => h.journal.close());
+
+  it('turns a group event into one build, QUEUED then PASSED per image, and a threaded pair of notices', async () => {
+    const d = h.bus.delivery(GROUP_TOPIC, groupEvent());
+    const outcome = await h.intake.processEvent(d);
+    expect(outcome.status).toBe('accepted');
+    expect(h.bus.acked).toEqual([d.envelope.id]);
+    await h.settle();
+    expect(h.executor.builds).toHaveLength(1);
+    const build = h.executor.builds[0];
+    expect(build.job).toBe('Pipelines/openshift-integration-pipeline');
+    expect(build.parameters).toEqual({
+      TESTEXPR: 'yolo or ansible_integration',
+      TOWER_CONTAINER_IMAGE: 'registry.example.com/ansible-tower/ansible-tower:3.5.4-2',
+      MEMCACHED_CONTAINER_IMAGE: 'registry.example.com/ansible-tower/ansible-tower-memcached:1.5.16-4',
+      WEB_CONTAINER_IMAGE: '',
+      CVP_RUN_ID: build.runId,
+    });
+    expect(h.results.results.map((r) => r.outcome)).toEqual(['QUEUED', 'QUEUED', 'QUEUED']);
+    h.executor.finish(build.runId, 'SUCCESS');
+    h.clock.advance(10_000);
+    await h.settle();
+    const finals = h.results.results.slice(3);
+    expect(finals.map((r) => [r.outcome, r.data.item])).toEqual([
+      ['PASSED', 'ansible-tower-container-3.5.4-2'],
+      ['PASSED', 'ansible-tower-memcached-container-1.5.16-4'],
+      ['PASSED', 'ansible-tower-messaging-container-3.7.21-6'],
+    ]);
+    expect(finals[0]).toMatchObject({
+      testcase: { name: 'ansible-tower-35.default.integration', ref_url: 'http://jenkins/job/Pipelines/openshift-integration-pipeline/1/' },
+      ref_url: 'http://jenkins/job/Pipelines/openshift-integration-pipeline/1/',
+      data: { type: 'brew-build', cvp_run_id: build.runId, errata_id: '47960' },
+    });
+    expect(finals[0].data.group_id).toBe(groupEvent().artifact.id);
+    expect(h.notifier.notices).toHaveLength(2);
+    expect(h.notifier.notices[0].threadTs).toBeUndefined();
+    expect(h.notifier.notices[1].threadTs).toBe('1700000000.000001');
+    expect(h.notifier.notices[1].text).toContain('PASSED');
+    expect(h.notifier.notices[1].text).toContain('https://errata.example.com/advisory/47960');
+  });
+
+  it('maps each build result to its outcome', async () => {
+    const cases: Array<[string, string]> = [['SUCCESS', 'PASSED'], ['UNSTABLE', 'NEEDS_INSPECTION'], ['FAILURE', 'FAILED'], ['ABORTED', 'ERROR'], ['NOT_BUILT', 'ERROR']];
+    for (const [result, outcome] of cases) {
+      await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent((e) => { e.artifact.id = `group-${result}`; })));
+      await h.settle();
+      h.executor.finish(h.executor.builds[h.executor.builds.length - 1].runId, result);
+      h.clock.advance(10_000);
+      await h.settle();
+      expect(h.results.results[h.results.results.length - 1].outcome).toBe(outcome);
+    }
+  });
+
+  it('dead-letters an invalid message with every reason in its headers, acks it, and goes on', async () => {
+    const bad = h.bus.delivery(GROUP_TOPIC, groupEvent((e) => { delete e.artifact.images; e.artifact.errata_id = 'soon'; }));
+    const outcome = await h.intake.processEvent(bad);
+    expect(outcome).toMatchObject({ status: 'rejected', code: 'MESSAGE_INVALID' });
+    await h.settle();
+    expect(h.bus.acked).toContain(bad.envelope.id);
+    expect(h.bus.published).toHaveLength(1);
+    const dl = h.bus.published[0];
+    expect(dl.destination).toBe('/queue/cvp.dead-letter');
+    expect(dl.headers['cvp-original-message-id']).toBe(bad.envelope.id);
+    const reasons = Object.entries(dl.headers).filter(([k]) => k.startsWith('cvp-reason-') && k !== 'cvp-reason-count').map(([, v]) => v);
+    expect(reasons).toEqual(expect.arrayContaining(['$.artifact.images: required, but missing', expect.stringContaining('$.artifact.errata_id: expected')]));
+    expect(h.executor.builds).toHaveLength(0);
+    const good = await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent()));
+    expect(good.status).toBe('accepted');
+  });
+
+  it('judges junk without throwing: not JSON, too deep, too large, an unknown version', async () => {
+    const deep = '{"a":'.repeat(30) + '1' + '}'.repeat(30);
+    const big = JSON.stringify({ pad: 'x'.repeat(70 * 1024) });
+    const cases: Array<[string, string]> = [['{not json', 'MESSAGE_NOT_JSON'], [deep, 'MESSAGE_TOO_DEEP'], [big, 'MESSAGE_TOO_LARGE'],
+      [JSON.stringify(groupEvent((e) => { e.version = '7.0.0'; })), 'UNKNOWN_VERSION']];
+    for (const [body, code] of cases) {
+      expect(await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, body))).toMatchObject({ status: 'rejected', code });
+    }
+  });
+
+  it('starts nothing twice: not for a redelivered message, nor for the same event under a new id', async () => {
+    const body = groupEvent();
+    const first = h.bus.delivery(GROUP_TOPIC, body, 'ID:one');
+    expect((await h.intake.processEvent(first)).status).toBe('accepted');
+    expect((await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, body, 'ID:one'))).status).toBe('duplicate');
+    expect(await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, body, 'ID:two'))).toMatchObject({ status: 'accepted', runIds: [], duplicateRuns: 1 });
+    await h.settle();
+    expect(h.executor.builds).toHaveLength(1);
+    expect(h.bus.acked).toEqual(['ID:one', 'ID:one', 'ID:two']);
+  });
+
+  it('ignores an event the rule checks do not match, and says so', async () => {
+    const outcome = await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent((e) => { e.artifact.images[0].issuer = 'someone'; })));
+    expect(outcome.status).toBe('unmatched');
+    await h.settle();
+    expect(h.executor.builds).toHaveLength(0);
+  });
+
+  it('retries a trigger that failed for a while, looking the run up first, and triggers it once', async () => {
+    h.executor.failTrigger.push(transientError('PEER_UNAVAILABLE', 'Jenkins answered 503'));
+    await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent()));
+    await h.settle();
+    expect(h.executor.builds).toHaveLength(0);
+    h.clock.advance(60_000);
+    await h.settle();
+    expect(h.executor.locates).toBe(1);
+    expect(h.executor.builds).toHaveLength(1);
+  });
+
+  it('ends a run whose job does not exist with ERROR and the reason', async () => {
+    h.executor.failTrigger.push(permanentError('JOB_NOT_FOUND', 'Jenkins has no job Pipelines/openshift-integration-pipeline (404)'));
+    await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent()));
+    await h.settle();
+    expect(h.results.results.map((r) => r.outcome)).toEqual(['ERROR', 'ERROR', 'ERROR']);
+    expect(h.results.results[0].note).toContain('404');
+  });
+
+  it('turns a build that never finishes into ERROR after its timeout, with a notice saying so', async () => {
+    h.journal.close();
+    h = coreHarness({ timeoutMs: 60_000 });
+    await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent()));
+    await h.settle();
+    h.clock.advance(61_000);
+    await h.settle();
+    expect(h.executor.builds[0].cancelled).toBe(true);
+    expect(h.results.results.slice(3).map((r) => r.outcome)).toEqual(['ERROR', 'ERROR', 'ERROR']);
+    expect(h.notifier.notices[1].text).toContain('did not finish within 60 s');
+  });
+
+  it('keeps retrying an effect while its peer is down, then delivers it once', async () => {
+    h.bus.failPublish = 3;
+    await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, '{'));
+    for (let i = 0; i < 5; i++) { await h.settle(); h.clock.advance(60_000); }
+    expect(h.bus.published).toHaveLength(1);
+  });
+});
+
+describe('recovery from the journal file', () => {
+  it('finds a run left in `triggering` by its run id instead of triggering it again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cvp-core-'));
+    try {
+      const path = join(dir, 'journal.db');
+      const a = coreHarness({ journalPath: path });
+      await a.intake.processEvent(a.bus.delivery(GROUP_TOPIC, groupEvent()));
+      const run = a.journal.runsInState(['pending'], 10)[0];
+      // As if the process died right after Jenkins took the build, before the queue item was recorded.
+      a.journal.transitionRun(run.id, { state: 'triggering' }, [], a.clock.now());
+      await a.executor.trigger(run.job, {}, run.id);
+      a.journal.close();
+
+      const b = coreHarness({ journalPath: path });
+      b.executor.builds = a.executor.builds;
+      expect(await b.dispatcher.recover()).toBe(1);
+      await b.settle();
+      expect(b.executor.builds).toHaveLength(1);
+      expect(b.journal.getRun(run.id)?.state).toBe('running');
+      b.journal.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
