@@ -1,7 +1,7 @@
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'jenkins/**', 'coverage/**', '*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'jenkins/**', 'coverage/**', '*.js', 'test/support/*.js'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -98,22 +98,22 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
   }));
   const router = new Router(rules, { maxParameterLength: config.limits?.max_parameter_length ?? 4096 });
   // The intake calls the core, which is made below; it only does so once the daemon has started.
-  let core: Core;
+  const late: { core?: Core } = {};
   const httpIntake = config.intake?.enabled === false ? undefined : new HttpIntake({
     host: config.intake?.host ?? '127.0.0.1',
     port: config.intake?.port ?? 8080,
     maxBodyBytes: config.intake?.max_body_bytes ?? 1024 * 1024,
-    handle: (d) => core.intake.processEvent(d),
+    handle: (d) => late.core!.intake.processEvent(d),
     status: (id) => { const s = journal.eventStatus(id); return s ? eventView(s) : null; },
     ready: () => {
       const why: string[] = [];
-      if (bus && !bus.isConnected()) why.push('not connected to the broker');
+      if (bus && !bus.isSubscribed()) why.push(bus.isConnected() ? 'broker subscriptions not confirmed yet' : 'not connected to the broker');
       return { ready: why.length === 0, why };
     },
     log,
   });
 
-  core = createCore({
+  const core = createCore({
     journal, validator, router, executors, results, notifier, bus,
     deadLetter: config.bus?.dead_letter,
     sources: httpIntake ? [httpIntake] : [],
@@ -128,5 +128,6 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     // Many ResultsDB deployments answer 400 to QUEUED: write it only where the config says it is accepted.
     writeQueued: config.resultsdb ? (config.resultsdb.outcomes ?? []).includes('QUEUED') : true,
   });
+  late.core = core;
   return { daemon: core.daemon, intake: httpIntake, bus, journalPath };
 }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CvpError } from '../listener/errors';
-import { messageKind, type EventValidator } from '../validator/event-validator';
+import type { EventValidator } from '../validator/event-validator';
 import { safeParse } from '../validator/safe-parse';
 
 export interface FileVerdict { file: string; valid: boolean; reasons: string[] }

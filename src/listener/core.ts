@@ -44,20 +44,21 @@ export interface Core {
 export function createCore(d: CoreDeps): Core {
   const reporter = new Reporter({ ...d.notices, writeQueued: d.writeQueued, hasResults: !!d.results, hasNotifier: !!d.notifier });
   // The daemon is made last but the parts call it back; they only do so once it has started.
-  let daemon: Daemon | undefined;
+  const late: { daemon?: Daemon } = {};
   const intake = new Intake({
     journal: d.journal, validator: d.validator, router: d.router, clock: d.clock, log: d.log, limits: d.limits,
     ackVia: d.bus, deadLetter: d.bus ? d.deadLetter : undefined,
-    onRuns: () => daemon?.runsCreated(),
-    onEffects: () => daemon?.runsTracked(),
+    onRuns: () => late.daemon?.runsCreated(),
+    onEffects: () => late.daemon?.runsTracked(),
   });
   const common = { journal: d.journal, executors: d.executors, reporter, outcomes: d.outcomes, clock: d.clock, log: d.log };
-  const dispatcher = new Dispatcher({ ...common, random: d.random, onTracked: () => daemon?.runsTracked() });
+  const dispatcher = new Dispatcher({ ...common, random: d.random, onTracked: () => late.daemon?.runsTracked() });
   const tracker = new Tracker({ ...common, pollIntervalMs: d.pollIntervalMs, maxPollsPerSecond: d.maxPollsPerSecond });
   const outbox = new Outbox({ journal: d.journal, clock: d.clock, log: d.log, results: d.results, notifier: d.notifier, bus: d.bus, random: d.random });
-  daemon = new Daemon({
+  const daemon = new Daemon({
     journal: d.journal, intake, dispatcher, tracker, outbox, bus: d.bus,
     topics: d.router.topics(), sources: d.sources ?? [], clock: d.clock, log: d.log,
   });
+  late.daemon = daemon;
   return { intake, dispatcher, tracker, outbox, daemon };
 }

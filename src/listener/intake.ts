@@ -115,12 +115,10 @@ export class Intake {
     try {
       commits = this.deps.journal.commitIntake(batch.map((p) => p.record));
     } catch (err) {
-      // Nothing was recorded, so nothing may be acked: the broker redelivers these later.
+      // Nothing was recorded, so nothing is acked, and nothing is nacked either: ActiveMQ sends a
+      // NACKed message straight to its DLQ. Left unacked, it comes back after the next reconnect.
       this.deps.log.error({ err: describeError(err), count: batch.length }, 'journal commit failed; messages left unacked');
-      for (const p of batch) {
-        void this.deps.ackVia?.nack(p.delivery).catch(() => undefined);
-        p.reject(err);
-      }
+      for (const p of batch) p.reject(err);
       return;
     }
     let created = false;

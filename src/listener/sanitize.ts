@@ -1,7 +1,6 @@
 /** Event data ends up in job parameters and Slack text; these keep it bounded and inert there. */
 
 // Control characters other than tab and newline have no business in a parameter and can confuse logs.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 
 export function boundParameter(value: string, maxLength: number): string {

@@ -47,6 +47,9 @@ export type BusState = 'connecting' | 'connected' | 'closed';
  */
 export class StompBus implements Bus {
   private client: stompit.Client | null = null;
+  /** True once the broker has confirmed the current client's subscriptions. */
+  private subscribed = false;
+  private subscribedWaiters: Array<() => void> = [];
   private readonly subs: Subscription[] = [];
   private closed = false;
   private failures = 0;
@@ -134,6 +137,7 @@ export class StompBus implements Bus {
     const lost = (err?: Error) => {
       if (this.client !== client) return;
       this.client = null;
+      this.subscribed = false;
       this.reconnects += 1;
       this.opts.log.warn({ broker: where, err: err ? brokerErrorText(err) : 'connection closed' }, 'lost the broker connection; reconnecting');
       this.emitState('connecting');
@@ -142,6 +146,7 @@ export class StompBus implements Bus {
     client.on('error', lost);
     client.on('end', () => lost());
     for (const sub of this.subs) this.subscribeOn(client, sub);
+    this.confirmSubscriptions(client);
     this.opts.log.info({ broker: where, subscriptions: this.subs.length }, 'connected to the broker');
     const waiters = this.waiters;
     this.waiters = [];
@@ -177,10 +182,43 @@ export class StompBus implements Bus {
     });
   }
 
+  /**
+   * The broker handles a connection's frames in order, so the receipt of an empty transaction sent
+   * after the SUBSCRIBE frames says they are in place: messages published from then on reach us.
+   */
+  private confirmSubscriptions(client: stompit.Client): void {
+    const tx = `cvp-subscribed-${Date.now()}`;
+    client.sendFrame('BEGIN', { transaction: tx }).end();
+    client.sendFrame('ABORT', { transaction: tx }, {
+      onReceipt: () => {
+        if (this.client !== client) return;
+        this.subscribed = true;
+        const waiters = this.subscribedWaiters;
+        this.subscribedWaiters = [];
+        for (const w of waiters) w();
+      },
+    } as stompit.Client.SendOptions).end();
+  }
+
+  /** Connected, and every subscription confirmed by the broker. */
+  isSubscribed(): boolean {
+    return this.client !== null && this.subscribed;
+  }
+
+  /** Resolves once the subscriptions are confirmed (at once if they are). */
+  whenSubscribed(): Promise<void> {
+    if (this.isSubscribed()) return Promise.resolve();
+    return new Promise((resolve) => this.subscribedWaiters.push(resolve));
+  }
+
   async subscribe(topic: string, onDelivery: DeliveryHandler): Promise<void> {
     const sub = { topic, onDelivery };
     this.subs.push(sub);
-    if (this.client) this.subscribeOn(this.client, sub);
+    if (this.client) {
+      this.subscribed = false;
+      this.subscribeOn(this.client, sub);
+      this.confirmSubscriptions(this.client);
+    }
     this.start();
   }
 

@@ -40,8 +40,7 @@ export class ResultsDbSink implements ResultSink {
   }
 
   private refused(status: number, json: unknown, text: string, what: string): CvpError {
-    const message = (json as { message?: unknown } | null)?.message;
-    const detail = typeof message === 'string' ? message : JSON.stringify(message ?? text.slice(0, 200));
+    const detail = refusalDetail(json, text);
     if (status === 400 || status === 404 || status === 409 || status === 422) {
       return permanentError('PEER_REJECTED', `ResultsDB at ${this.base} refused ${what} (${status}): ${detail}. If it names the outcome, this deployment does not accept it: list only accepted outcomes in resultsdb.outcomes`);
     }
@@ -67,4 +66,14 @@ export class ResultsDbSink implements ResultSink {
     if (!list || !Array.isArray(list.data)) throw transientError('PEER_ANSWER_INVALID', `ResultsDB at ${this.base}: a result list without "data"`);
     return list.data.map((r) => ({ id: r.id, outcome: r.outcome }));
   }
+}
+
+/** ResultsDB answers `{message}` or, for field errors, `{validation_error: [{loc, msg}]}`. */
+export function refusalDetail(json: unknown, text: string): string {
+  const body = json as { message?: unknown; validation_error?: Array<{ loc?: unknown[]; msg?: string }> } | null;
+  if (body && Array.isArray(body.validation_error) && body.validation_error.length) {
+    return body.validation_error.map((v) => `${(v.loc ?? []).join('.') || 'body'}: ${v.msg ?? 'invalid'}`).join('; ');
+  }
+  if (typeof body?.message === 'string') return body.message;
+  return text.slice(0, 200) || '(empty answer)';
 }
