@@ -53,6 +53,7 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     executors.set('jenkins', new JenkinsExecutor({
       url: config.jenkins.url, user: config.jenkins.user, token: config.jenkins.token,
       requestTimeoutMs: durationMs(config.jenkins.request_timeout, 30_000),
+      lookback: config.jenkins.lookback,
     }));
     pollIntervals.set('jenkins', durationMs(config.jenkins.poll_interval, 15_000));
     pollRates.set('jenkins', config.jenkins.max_polls_per_second ?? 10);
@@ -127,6 +128,7 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     notices: { advisoryUrl: config.links?.advisory, channel: config.slack?.channel },
     // Many ResultsDB deployments answer 400 to QUEUED: write it only where the config says it is accepted.
     writeQueued: config.resultsdb ? (config.resultsdb.outcomes ?? []).includes('QUEUED') : true,
+    retry: { baseMs: durationMs(config.delivery?.base_delay, 1_000), maxMs: durationMs(config.delivery?.max_delay, 300_000) },
   });
   late.core = core;
   return { daemon: core.daemon, intake: httpIntake, bus, journalPath };

@@ -9,6 +9,7 @@ import { SqliteJournal } from '../adapters/store/sqlite-journal';
 import { buildDaemon, journalPathOf } from './build-daemon';
 import { TEMPLATES } from './event-templates';
 import { createLogger, type LogFormat } from './logger';
+import { runReplay } from './replay-command';
 import { runTrigger } from './trigger-command';
 import { printVerdicts, validateFiles } from './validate-command';
 
@@ -98,21 +99,44 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
           io.out(`${a.file}: OK (${loaded.config.rules.length} rule(s): ${loaded.config.rules.map((r) => r.name).join(', ')})`);
         })
       .demandCommand(1, 'say which: cvp config check FILE'))
-    .command('status <id>', 'what became of an event (by message id)', (y) => y
+    .command('status <id>', 'what became of an event: by message id, or by artifact id or NVR', (y) => y
       .positional('id', { type: 'string', demandOption: true })
       .option('config', { alias: 'c', type: 'string', demandOption: true }),
     (a) => {
       const validator = new EventValidator(schemasDir);
       const journal = new SqliteJournal(journalPathOf(loadConfig(a.config, io.env, (t) => validator.knows(t))));
       try {
-        const s = journal.eventStatus(a.id);
-        if (!s) { io.err(`cvp: no event with message id ${a.id} in the journal`); code = 1; return; }
-        io.out(JSON.stringify(eventView(s), null, 2));
+        const ids = journal.eventStatus(a.id) ? [a.id] : journal.messagesAbout(a.id, 50);
+        if (!ids.length) { io.err(`cvp: no event with message id, artifact id or NVR ${a.id} in the journal`); code = 1; return; }
+        const views = ids.map((id) => eventView(journal.eventStatus(id)!));
+        io.out(JSON.stringify(views.length === 1 ? views[0] : views, null, 2));
       } finally {
         journal.close();
       }
     })
-    .demandCommand(1, 'say what to do: listen, trigger, validate, config check or status');
+    .command('replay [ids..]', 're-inject journal messages (chosen, or --rejected) into a running daemon, after validating them again', (y) => y
+      .positional('ids', { type: 'string', array: true, default: [] as string[], describe: 'message ids' })
+      .option('config', { alias: 'c', type: 'string', demandOption: true })
+      .option('rejected', { type: 'boolean', default: false, describe: 'every dead-lettered message' })
+      .option('since', { type: 'string', describe: 'with --rejected: received at or after this time (ISO 8601)' })
+      .option('to', { type: 'string', describe: 'the daemon\'s intake (default: from the config)' })
+      .option('dry-run', { type: 'boolean', default: false }),
+    async (a) => {
+      const validator = new EventValidator(schemasDir);
+      const loaded = loadConfig(a.config, io.env, (t) => validator.knows(t));
+      const since = a.since === undefined ? 0 : Date.parse(a.since);
+      if (Number.isNaN(since)) throw new CvpError('CONFIG_INVALID', `--since: not a time: ${a.since}`, { permanent: true });
+      if (!a.rejected && !(a.ids as string[]).length) throw new CvpError('CONFIG_INVALID', 'say what to replay: message ids, or --rejected', { permanent: true });
+      const intake = loaded.config.intake ?? {};
+      const to = a.to ?? `http://${intake.host ?? '127.0.0.1'}:${intake.port ?? 8080}`;
+      const journal = new SqliteJournal(journalPathOf(loaded));
+      try {
+        code = await runReplay({ ids: a.ids as string[], rejected: a.rejected, since, to, dryRun: a['dry-run'] }, journal, validator, io);
+      } finally {
+        journal.close();
+      }
+    })
+    .demandCommand(1, 'say what to do: listen, trigger, validate, config check, status or replay');
   try {
     await parser.parseAsync();
   } catch (err) {

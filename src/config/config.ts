@@ -25,6 +25,7 @@ export interface JenkinsConfig {
   request_timeout?: Duration;
   poll_interval?: Duration;
   max_polls_per_second?: number;
+  lookback?: number;
 }
 
 export interface CommandConfig {
@@ -61,6 +62,7 @@ export interface CvpConfig {
   outcomes?: Partial<Record<'SUCCESS' | 'UNSTABLE' | 'FAILURE' | 'ABORTED' | 'NOT_BUILT' | 'TIMEOUT', string>>;
   limits?: { max_message_bytes?: number; max_depth?: number; max_parameter_length?: number };
   links?: { advisory?: string };
+  delivery?: { base_delay?: Duration; max_delay?: Duration };
   rules: RuleConfig[];
 }
 

@@ -30,6 +30,8 @@ export interface CoreDeps {
   maxPollsPerSecond: Map<string, number>;
   notices: Pick<ReporterOptions, 'advisoryUrl' | 'channel'>;
   writeQueued: boolean;
+  /** Backoff bounds of effect deliveries and trigger retries. */
+  retry?: { baseMs: number; maxMs: number };
 }
 
 export interface Core {
@@ -52,9 +54,10 @@ export function createCore(d: CoreDeps): Core {
     onEffects: () => late.daemon?.runsTracked(),
   });
   const common = { journal: d.journal, executors: d.executors, reporter, outcomes: d.outcomes, clock: d.clock, log: d.log };
-  const dispatcher = new Dispatcher({ ...common, random: d.random, onTracked: () => late.daemon?.runsTracked() });
+  const dispatcher = new Dispatcher({ ...common, random: d.random, retry: d.retry, onTracked: () => late.daemon?.runsTracked() });
   const tracker = new Tracker({ ...common, pollIntervalMs: d.pollIntervalMs, maxPollsPerSecond: d.maxPollsPerSecond });
-  const outbox = new Outbox({ journal: d.journal, clock: d.clock, log: d.log, results: d.results, notifier: d.notifier, bus: d.bus, random: d.random });
+  const outbox = new Outbox({ journal: d.journal, clock: d.clock, log: d.log, results: d.results, notifier: d.notifier, bus: d.bus, random: d.random,
+    baseDelayMs: d.retry?.baseMs, maxDelayMs: d.retry?.maxMs });
   const daemon = new Daemon({
     journal: d.journal, intake, dispatcher, tracker, outbox, bus: d.bus,
     topics: d.router.topics(), sources: d.sources ?? [], clock: d.clock, log: d.log,

@@ -65,11 +65,19 @@ export class Daemon {
     log.info({ topics: this.deps.topics }, 'listening');
   }
 
+  /**
+   * Stops taking messages first, commits what was received, lets the passes under way finish,
+   * and closes the journal last. Builds in flight stay in the journal and are resumed by the next start.
+   */
   async stop(): Promise<void> {
     const { log } = this.deps;
     for (const s of this.deps.sources) await s.stop().catch((err) => log.warn({ err: describeError(err) }, 'source did not stop cleanly'));
-    await Promise.all(this.loops.map((l) => l.stop()));
+    // Commit (and ack) what has arrived, close the bus, then commit what arrived meanwhile: its acks
+    // are lost with the connection, so the broker redelivers it and the journal knows it already.
+    this.deps.intake.drain();
     if (this.deps.bus) await this.deps.bus.close().catch((err) => log.warn({ err: describeError(err) }, 'bus did not close cleanly'));
+    this.deps.intake.drain();
+    await Promise.all(this.loops.map((l) => l.stop()));
     this.deps.journal.close();
     log.info({}, 'stopped');
   }

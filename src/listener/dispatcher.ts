@@ -16,6 +16,7 @@ export interface DispatcherDeps {
   /** Runs triggered at once; more wait for the next pass. */
   concurrency?: number;
   onTracked?: () => void;
+  retry?: { baseMs: number; maxMs: number };
 }
 
 /**
@@ -82,7 +83,7 @@ export class Dispatcher {
     } catch (err) {
       if (isPermanent(err)) return this.failRun(run, describeError(err));
       const n = run.attempts + 1;
-      const delay = backoff(n, this.random, 1_000, 300_000);
+      const delay = backoff(n, this.random, this.deps.retry?.baseMs ?? 1_000, this.deps.retry?.maxMs ?? 300_000);
       log.warn({ runId: run.id, job: run.job, err: describeError(err), retryInMs: delay }, 'trigger failed; will retry');
       // Left in `triggering`: the request may have reached Jenkins, so the retry looks the run up first.
       journal.transitionRun(run.id, { state: 'triggering', attempts: n, nextPollAt: clock.now() + delay, errorReason: describeError(err) }, [], clock.now());

@@ -106,6 +106,11 @@ export class Intake {
     return { envelope, contentHash, verdict, effects, receivedAt: clock.now() };
   }
 
+  /** Commits whatever is batched now; used when stopping, so nothing received is left uncommitted. */
+  drain(): void {
+    this.flush();
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.batch;

@@ -74,6 +74,8 @@ export interface Effect extends NewEffect {
   attempts: number;
   nextAt: number;
   lastError: string | null;
+  /** An earlier process began delivering it and died before it knew the outcome. */
+  interrupted: boolean;
   createdAt: number;
   doneAt: number | null;
 }
@@ -137,9 +139,15 @@ export interface Journal {
   /** Due effects of one peer; an effect waits while an earlier one of the same run and peer is undelivered. */
   dueEffects(peer: Peer, now: number, limit: number): Effect[];
   nextEffectAt(peer: Peer): number | null;
+  /** Counts an attempt and marks the effects in flight, before they are carried out. */
+  claimEffects(effectIds: number[]): void;
   completeEffect(effectId: number, now: number, runPatch?: { runId: string; patch: RunPatch }): void;
   retryEffect(effectId: number, nextAt: number, error: string): void;
   failEffect(effectId: number, now: number, error: string): void;
   eventStatus(messageId: string): EventStatus | null;
+  /** Message ids whose runs concern this artifact id or item (an NVR), newest first. */
+  messagesAbout(artifact: string, limit: number): string[];
+  /** Messages that were rejected, oldest first, received at or after `since`. */
+  rejectedMessages(since: number, limit: number): MessageRecord[];
   close(): void;
 }

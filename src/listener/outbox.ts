@@ -1,5 +1,5 @@
 import { backoff } from './backoff';
-import { CvpError, describeError, isPermanent } from './errors';
+import { CvpError, describeError, isPermanent, permanentError } from './errors';
 import type { Effect, Journal, Peer } from './journal';
 import type { Bus, Clock, Logger, Notifier, ResultSink } from './ports';
 
@@ -34,6 +34,9 @@ export class Outbox {
 
   async runOnce(peer: Peer): Promise<number> {
     const due = this.deps.journal.dueEffects(peer, this.deps.clock.now(), this.deps.concurrency ?? 8);
+    if (!due.length) return 0;
+    // Recorded before the calls: after a crash, an effect found in flight may have reached its peer.
+    this.deps.journal.claimEffects(due.map((e) => e.id));
     await Promise.all(due.map((e) => this.deliver(e)));
     return due.length;
   }
@@ -69,7 +72,7 @@ export class Outbox {
       case 'result': {
         const sink = this.deps.results!;
         if (effect.attempts > 0 && effect.runId) {
-          // The last attempt may have been stored with its answer lost: look before writing twice.
+          // An earlier attempt may have been stored with its answer lost (or the process died): look before writing twice.
           const item = String(p.result.data.item);
           const stored = await sink.findByRun(effect.runId, p.result.testcase.name, item);
           if (stored.some((r) => r.outcome === p.result.outcome)) return undefined;
@@ -78,6 +81,9 @@ export class Outbox {
         return undefined;
       }
       case 'notice': {
+        if (effect.interrupted) {
+          throw permanentError('PEER_UNAVAILABLE', 'a post of this notice was under way when the daemon stopped; not posted again, so it is posted at most once');
+        }
         const notice = { ...p.notice };
         if (p.role === 'reply' && effect.runId) {
           const run = this.deps.journal.getRun(effect.runId);

@@ -13,7 +13,7 @@ export interface ReporterOptions extends NoticeOptions {
 export class Reporter {
   constructor(private readonly opts: ReporterOptions) {}
 
-  private results(run: Run, outcome: string, buildUrl: string | undefined, note?: string): NewEffect[] {
+  private results(run: Run, outcome: string, buildUrl: string | undefined, reason?: string): NewEffect[] {
     if (!this.opts.hasResults) return [];
     return run.items.map((item) => {
       const data: Record<string, string> = {
@@ -25,11 +25,12 @@ export class Reporter {
       };
       if (run.context.artifactType === 'redhat-container-group') data.group_id = run.context.artifactId;
       if (run.context.advisory) data.errata_id = run.context.advisory;
+      if (reason) data.error_reason = reason.slice(0, 1000);
       const result: ResultRecord = {
         testcase: { name: run.testcase, ...(buildUrl ? { ref_url: buildUrl } : {}) },
         outcome,
         ...(buildUrl ? { ref_url: buildUrl } : {}),
-        ...(note ? { note } : {}),
+        ...(reason ? { note: reason } : {}),
         data,
       };
       return { peer: 'resultsdb' as const, runId: run.id, payload: { kind: 'result' as const, result } };

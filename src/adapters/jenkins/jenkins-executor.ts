@@ -68,7 +68,7 @@ export class JenkinsExecutor implements Executor {
       const items = await this.client.queue.list();
       const waiting = (items ?? []).find((i) => parameterOf(i.actions, 'CVP_RUN_ID') === runId);
       if (waiting) return { queueId: String(waiting.id) };
-      const n = this.opts.lookback ?? 50;
+      const n = this.opts.lookback ?? 100;
       const info = await this.client.job.get({ name: job, tree: `builds[number,url,building,result,actions[parameters[name,value]]]{0,${n}}` });
       const build = (info.builds ?? []).find((b) => parameterOf(b.actions, 'CVP_RUN_ID') === runId);
       return build ? { number: build.number, url: build.url } : null;

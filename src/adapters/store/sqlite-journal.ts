@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  Effect, EventStatus, IntakeCommit, IntakeRecord, Journal, NewEffect, Peer, Run, RunPatch, RunState,
+  Effect, EventStatus, IntakeCommit, IntakeRecord, Journal, MessageRecord, NewEffect, Peer, Run, RunPatch, RunState,
 } from '../../listener/journal';
 
 const SCHEMA = `
@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS effects (
   attempts INTEGER NOT NULL DEFAULT 0,
   next_at INTEGER NOT NULL,
   last_error TEXT,
+  in_flight INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   done_at INTEGER
 );
@@ -65,7 +66,7 @@ interface RunRow {
 
 interface EffectRow {
   id: number; run_id: string | null; message_id: string | null; peer: string; payload: string; state: string;
-  attempts: number; next_at: number; last_error: string | null; created_at: number; done_at: number | null;
+  attempts: number; next_at: number; last_error: string | null; in_flight: number; created_at: number; done_at: number | null;
 }
 
 const PATCH_COLUMNS: Record<keyof RunPatch, string> = {
@@ -107,10 +108,15 @@ export class SqliteJournal implements Journal {
           AND p.id < e.id AND p.state = 'pending'))
         ORDER BY e.next_at, e.id LIMIT ?`),
       nextEffect: db.prepare(`SELECT MIN(next_at) AS t FROM effects WHERE peer = ? AND state = 'pending'`),
-      completeEffect: db.prepare(`UPDATE effects SET state = 'done', attempts = attempts + 1, done_at = ?, last_error = NULL WHERE id = ?`),
-      retryEffect: db.prepare(`UPDATE effects SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?`),
-      failEffect: db.prepare(`UPDATE effects SET state = 'failed', attempts = attempts + 1, done_at = ?, last_error = ? WHERE id = ?`),
+      claimEffect: db.prepare(`UPDATE effects SET attempts = attempts + 1, in_flight = 1 WHERE id = ?`),
+      completeEffect: db.prepare(`UPDATE effects SET state = 'done', in_flight = 0, done_at = ?, last_error = NULL WHERE id = ?`),
+      retryEffect: db.prepare(`UPDATE effects SET in_flight = 0, next_at = ?, last_error = ? WHERE id = ?`),
+      failEffect: db.prepare(`UPDATE effects SET state = 'failed', in_flight = 0, done_at = ?, last_error = ? WHERE id = ?`),
       getMessage: db.prepare('SELECT * FROM messages WHERE message_id = ?'),
+      messagesAbout: db.prepare(`SELECT message_id FROM runs WHERE json_extract(plan, '$.context.artifactId') = ?1
+        OR EXISTS (SELECT 1 FROM json_each(runs.plan, '$.items') WHERE json_extract(value, '$.item') = ?1)
+        GROUP BY message_id ORDER BY MAX(created_at) DESC LIMIT ?2`),
+      rejected: db.prepare(`SELECT * FROM messages WHERE status = 'rejected' AND received_at >= ? ORDER BY received_at, pk LIMIT ?`),
       effectsOfMessage: db.prepare(`SELECT * FROM effects WHERE message_id = ? OR run_id IN (SELECT id FROM runs WHERE message_id = ?) ORDER BY id`),
     };
   }
@@ -187,6 +193,10 @@ export class SqliteJournal implements Journal {
     return (this.stmts.nextEffect.get(peer) as { t: number | null }).t;
   }
 
+  claimEffects(effectIds: number[]): void {
+    this.db.transaction(() => { for (const id of effectIds) this.stmts.claimEffect.run(id); })();
+  }
+
   completeEffect(effectId: number, now: number, runPatch?: { runId: string; patch: RunPatch }): void {
     this.db.transaction(() => {
       this.stmts.completeEffect.run(now, effectId);
@@ -203,22 +213,35 @@ export class SqliteJournal implements Journal {
   }
 
   eventStatus(messageId: string): EventStatus | null {
-    const m = this.stmts.getMessage.get(messageId) as
-      { message_id: string; topic: string; status: string; reasons: string; received_at: number; body: string } | undefined;
+    const m = this.stmts.getMessage.get(messageId) as MessageRow | undefined;
     if (!m) return null;
     return {
-      message: {
-        messageId: m.message_id, topic: m.topic, status: m.status as EventStatus['message']['status'],
-        reasons: JSON.parse(m.reasons) as string[], receivedAt: m.received_at, body: m.body,
-      },
+      message: toMessage(m),
       runs: (this.stmts.runsOfMessage.all(messageId) as RunRow[]).map(toRun),
       effects: (this.stmts.effectsOfMessage.all(messageId, messageId) as EffectRow[]).map(toEffect),
     };
   }
 
+  messagesAbout(artifact: string, limit: number): string[] {
+    return (this.stmts.messagesAbout.all(artifact, limit) as Array<{ message_id: string }>).map((r) => r.message_id);
+  }
+
+  rejectedMessages(since: number, limit: number): MessageRecord[] {
+    return (this.stmts.rejected.all(since, limit) as MessageRow[]).map(toMessage);
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+interface MessageRow { message_id: string; topic: string; status: string; reasons: string; received_at: number; body: string }
+
+function toMessage(m: MessageRow): MessageRecord {
+  return {
+    messageId: m.message_id, topic: m.topic, status: m.status as MessageRecord['status'],
+    reasons: JSON.parse(m.reasons) as string[], receivedAt: m.received_at, body: m.body,
+  };
 }
 
 function toRun(row: RunRow): Run {
@@ -251,6 +274,7 @@ function toEffect(row: EffectRow): Effect {
     attempts: row.attempts,
     nextAt: row.next_at,
     lastError: row.last_error,
+    interrupted: row.in_flight === 1,
     createdAt: row.created_at,
     doneAt: row.done_at,
   };

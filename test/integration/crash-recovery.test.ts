@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { DaemonProcess } from '../support/daemon-process';
+import { eventually } from '../support/eventually';
+import { testStompPort } from '../support/stomp-client';
+import { countMistakes, JOB, publishStream, StreamFixture } from '../support/stream-fixture';
+
+/** A small seeded generator, so a failing run can be repeated (the seed is in the test output). */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; };
+}
+
+describe('nothing lost, nothing twice', () => {
+  let f: StreamFixture;
+  beforeEach(async () => { f = new StreamFixture(); await f.start(); });
+  afterEach(async () => { await f.stop(); });
+
+  it('survives SIGKILL at random points during a stream of 2,000 events: one build and one final result each', async () => {
+    const EVENTS = 2000;
+    const tag = `k${randomUUID().slice(0, 6)}`;
+    const seed = Number(process.env.CVP_TEST_SEED ?? Date.now() % 100000);
+    const random = seeded(seed);
+    const daemon = new DaemonProcess(f.writeConfig(testStompPort(), `Consumer.cvp-crash.${tag}`), f.dir, f.env);
+    daemon.start();
+    await eventually('the daemon to subscribe', () => f.ready(), 30_000);
+    const publishing = publishStream(testStompPort(), tag, 0, EVENTS);
+    let kills = 0;
+    const started = Date.now();
+    // Kill at random moments while work remains, restarting each time.
+    while (kills < 12) {
+      await new Promise((r) => setTimeout(r, 300 + random() * 2500));
+      const done = countMistakes(f, tag, EVENTS);
+      if (done.missingResults === 0) break;
+      await daemon.kill();
+      kills += 1;
+      daemon.start();
+      await eventually('the restarted daemon to subscribe', () => f.ready(), 30_000);
+    }
+    await publishing;
+    await eventually('every event to have its results', () => countMistakes(f, tag, EVENTS).missingResults === 0, 240_000);
+    const seconds = (Date.now() - started) / 1000;
+    const stop = await daemon.terminate();
+    const mistakes = countMistakes(f, tag, EVENTS);
+    console.log(`crash test (seed ${seed}): ${EVENTS} events, ${kills} SIGKILLs, ${f.jenkins.triggerCount(JOB)} triggers, ` +
+      `${f.resultsdb.results.length} results, ${f.slack.messages.length} Slack messages, ${seconds.toFixed(1)} s, stop ${stop.ms} ms`);
+    expect(kills).toBeGreaterThanOrEqual(3);
+    expect(mistakes).toEqual({ missingBuilds: 0, extraBuilds: 0, missingResults: 0, extraResults: 0 });
+    expect(f.jenkins.triggerCount(JOB)).toBe(EVENTS);
+    expect(stop.code).toBe(0);
+  }, 420_000);
+
+  it('stops on SIGTERM during a stream within the bound, exit 0, and loses nothing across the restart', async () => {
+    const EVENTS = 300;
+    const tag = `t${randomUUID().slice(0, 6)}`;
+    const daemon = new DaemonProcess(f.writeConfig(testStompPort(), `Consumer.cvp-term.${tag}`), f.dir, f.env);
+    daemon.start();
+    await eventually('the daemon to subscribe', () => f.ready(), 30_000);
+    const publishing = publishStream(testStompPort(), tag, 0, EVENTS);
+    await eventually('some builds', () => f.jenkins.triggerCount(JOB) >= 20, 30_000);
+    const stop = await daemon.terminate();
+    expect(stop.code).toBe(0);
+    expect(stop.ms).toBeLessThan(20_000);
+    await publishing;
+    daemon.start();
+    await eventually('every event to have its results', () => countMistakes(f, tag, EVENTS).missingResults === 0, 120_000);
+    await daemon.terminate();
+    expect(countMistakes(f, tag, EVENTS)).toEqual({ missingBuilds: 0, extraBuilds: 0, missingResults: 0, extraResults: 0 });
+    expect(f.jenkins.triggerCount(JOB)).toBe(EVENTS);
+  }, 200_000);
+});

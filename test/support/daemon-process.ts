@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/paths';
+
+/** The built `cvp listen`, as a separate process the test can SIGKILL, with its output kept in files. */
+export class DaemonProcess {
+  private child: ChildProcess | null = null;
+  private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | null = null;
+  private starts = 0;
+  stdout = '';
+
+  constructor(private readonly configFile: string, private readonly logDir: string, private readonly env: Record<string, string> = {}) {}
+
+  start(): void {
+    this.starts += 1;
+    const log: WriteStream = createWriteStream(join(this.logDir, `daemon-${this.starts}.log`));
+    const child = spawn(join(packageRoot, 'bin', 'cvp'), ['listen', '--config', this.configFile], {
+      cwd: packageRoot,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (c: Buffer) => { this.stdout += c.toString(); });
+    child.stderr!.pipe(log);
+    this.child = child;
+    this.exit = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  get startCount(): number {
+    return this.starts;
+  }
+
+  async kill(): Promise<void> {
+    if (!this.child) return;
+    this.child.kill('SIGKILL');
+    await this.exit;
+    this.child = null;
+  }
+
+  /** SIGTERM, and how the process ended and how long it took. */
+  async terminate(): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+    if (!this.child) throw new Error('not running');
+    const t = Date.now();
+    this.child.kill('SIGTERM');
+    const r = await this.exit!;
+    this.child = null;
+    return { ...r, ms: Date.now() - t };
+  }
+}
