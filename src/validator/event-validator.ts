@@ -1,7 +1,7 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { permanentError } from '../listener/errors';
 import { readableErrors } from './readable-errors';
 
@@ -20,6 +20,8 @@ export function messageKind(topic: string): string | null {
   const m = /(?:^|[./])VirtualTopic\.eng\.(?:ci\.)?(.+)$/.exec(topic);
   return m ? m[1] : null;
 }
+
+const ANY = '*';
 
 interface KindSchemas {
   /** By major version: "1" → 1.x validator; "0" → legacy 0.x. */
@@ -41,13 +43,14 @@ export class EventValidator {
     const files = schemaFiles(eventsDir);
     for (const file of files) this.ajv.addSchema(JSON.parse(readFileSync(file, 'utf8')));
     for (const file of files) {
-      const rel = relative(eventsDir, file);
-      if (rel.startsWith('defs')) continue;
-      const legacy = rel.startsWith('legacy');
+      const parts = relative(eventsDir, file).split(sep);
+      if (parts.includes('defs')) continue;
+      // Top level: ci-messages 1.x; legacy/: 0.x; unversioned/: messages without a `version` (Freshmaker's).
+      const major = parts[0] === 'legacy' ? '0' : parts[0] === 'unversioned' ? ANY : '1';
       const kind = basename(file, '.json');
       const schema = JSON.parse(readFileSync(file, 'utf8')) as { $id: string };
       const entry = this.kinds.get(kind) ?? { byMajor: new Map() };
-      entry.byMajor.set(legacy ? '0' : '1', this.ajv.getSchema(schema.$id)!);
+      entry.byMajor.set(major, this.ajv.getSchema(schema.$id)!);
       this.kinds.set(kind, entry);
     }
   }
@@ -70,6 +73,8 @@ export class EventValidator {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       return { valid: false, code: 'MESSAGE_INVALID', reasons: [`$: expected an object, found ${Array.isArray(body) ? 'an array' : typeof body}`] };
     }
+    const any = entry.byMajor.get(ANY);
+    if (any) return any(body) ? { valid: true } : { valid: false, code: 'MESSAGE_INVALID', reasons: readableErrors(any.errors, body) };
     const version = (body as { version?: unknown }).version;
     if (typeof version !== 'string') {
       return { valid: false, code: 'MESSAGE_INVALID', reasons: [`$.version: required string (semver), found ${version === undefined ? 'nothing' : typeof version}`] };

@@ -115,6 +115,22 @@ describe('the core path on a real ActiveMQ', () => {
     f.expectNoUnexpected();
   });
 
+  it('turns a build that never finishes into ERROR after its timeout, stops it, and says so in Slack', async () => {
+    f.jenkins.defineJob(TOWER_JOB, { parameters: TOWER_PARAMETERS, neverFinishes: true });
+    await f.startDaemon(f.configYaml('', '2s'));
+    await publish(groupEvent('tower-group-stuck'));
+    await eventually('three ERROR results', () => f.resultsdb.results.filter((r) => r.outcome === 'ERROR').length === 3, 20_000);
+    const error = f.resultsdb.results.find((r) => r.outcome === 'ERROR')!;
+    expect(error.data.error_reason).toEqual(['build did not finish within 2 s']);
+    expect(error.note).toBe('build did not finish within 2 s');
+    await eventually('the notice', () => f.slack.messages.length === 2);
+    expect(f.slack.messages[1].text).toContain('ERROR');
+    expect(f.slack.messages[1].text).toContain('did not finish within 2 s');
+    expect(f.slack.messages[1].thread_ts).toBe(f.slack.messages[0].ts);
+    await eventually('the build stopped in Jenkins', () => f.jenkins.requests.some((r) => r.method === 'POST' && /\/1\/stop$/.test(r.path)));
+    f.expectNoUnexpected();
+  });
+
   it('acks nothing it has not recorded: a message published while the daemon is down is processed after it starts again', async () => {
     f.jenkins.defineJob(TOWER_JOB, { parameters: TOWER_PARAMETERS, result: 'SUCCESS' });
     await f.startDaemon();

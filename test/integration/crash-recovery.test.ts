@@ -22,7 +22,7 @@ describe('nothing lost, nothing twice', () => {
     const random = seeded(seed);
     const daemon = new DaemonProcess(f.writeConfig(testStompPort(), `Consumer.cvp-crash.${tag}`), f.dir, f.env);
     daemon.start();
-    await eventually('the daemon to subscribe', () => f.ready(), 30_000);
+    await eventually('the daemon to subscribe', () => { daemon.assertAlive(); return f.ready(); }, 30_000);
     const publishing = publishStream(testStompPort(), tag, 0, EVENTS);
     let kills = 0;
     const started = Date.now();
@@ -34,7 +34,7 @@ describe('nothing lost, nothing twice', () => {
       await daemon.kill();
       kills += 1;
       daemon.start();
-      await eventually('the restarted daemon to subscribe', () => f.ready(), 30_000);
+      await eventually('the restarted daemon to subscribe', () => { daemon.assertAlive(); return f.ready(); }, 30_000);
     }
     await publishing;
     await eventually('every event to have its results', () => countMistakes(f, tag, EVENTS).missingResults === 0, 240_000);
@@ -54,7 +54,7 @@ describe('nothing lost, nothing twice', () => {
     const tag = `t${randomUUID().slice(0, 6)}`;
     const daemon = new DaemonProcess(f.writeConfig(testStompPort(), `Consumer.cvp-term.${tag}`), f.dir, f.env);
     daemon.start();
-    await eventually('the daemon to subscribe', () => f.ready(), 30_000);
+    await eventually('the daemon to subscribe', () => { daemon.assertAlive(); return f.ready(); }, 30_000);
     const publishing = publishStream(testStompPort(), tag, 0, EVENTS);
     await eventually('some builds', () => f.jenkins.triggerCount(JOB) >= 20, 30_000);
     const stop = await daemon.terminate();

@@ -33,7 +33,7 @@ export class DaemonFixture {
     await Promise.all([this.jenkins.start(), this.resultsdb.start(), this.slack.start()]);
   }
 
-  configYaml(extraRule = ''): string {
+  configYaml(extraRule = '', ruleTimeout = '1h'): string {
     return `
 bus:
   brokers: [{ host: ${testBrokerHost()}, port: ${testStompPort()} }]
@@ -71,6 +71,7 @@ rules:
       TOWER_CONTAINER_IMAGE: artifact.images[?name=='ansible-tower'].full_name | [0]
       MEMCACHED_CONTAINER_IMAGE: artifact.images[?name=='ansible-tower-memcached'].full_name | [0]
       MESSAGING_CONTAINER_IMAGE: artifact.images[?name=='ansible-tower-messaging'].full_name | [0]
+    timeout: ${ruleTimeout}
     report: { testcase: ansible-tower-35.default.integration, per: image, type: brew-build }
 ${extraRule}`;
   }

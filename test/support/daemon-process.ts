@@ -9,11 +9,13 @@ export class DaemonProcess {
   private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | null = null;
   private starts = 0;
   stdout = '';
+  stderrTail = '';
 
   constructor(private readonly configFile: string, private readonly logDir: string, private readonly env: Record<string, string> = {}) {}
 
   start(): void {
     this.starts += 1;
+    this.died = null;
     const log: WriteStream = createWriteStream(join(this.logDir, `daemon-${this.starts}.log`));
     const child = spawn(join(packageRoot, 'bin', 'cvp'), ['listen', '--config', this.configFile], {
       cwd: packageRoot,
@@ -22,8 +24,19 @@ export class DaemonProcess {
     });
     child.stdout!.on('data', (c: Buffer) => { this.stdout += c.toString(); });
     child.stderr!.pipe(log);
+    child.stderr!.on('data', (c: Buffer) => { this.stderrTail = (this.stderrTail + c.toString()).slice(-4000); });
     this.child = child;
-    this.exit = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    this.exit = new Promise((resolve) => child.on('exit', (code, signal) => {
+      if (this.child === child && signal !== 'SIGKILL') this.died = `exited with ${code ?? signal}: ${this.stderrTail}`;
+      resolve({ code, signal });
+    }));
+  }
+
+  private died: string | null = null;
+
+  /** Throws, with the end of its log, if the daemon ended on its own. */
+  assertAlive(): void {
+    if (this.died) throw new Error(`the daemon ${this.died}`);
   }
 
   get running(): boolean {
