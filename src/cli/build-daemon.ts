@@ -6,6 +6,7 @@ import { JenkinsExecutor } from '../adapters/jenkins/jenkins-executor';
 import { PrintedResults } from '../adapters/resultsdb/printed-results';
 import { ResultsDbSink } from '../adapters/resultsdb/resultsdb-sink';
 import { ConsoleNotifier } from '../adapters/slack/console-notifier';
+import { HttpReleaseHook } from '../adapters/release/http-release-hook';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import { SqliteJournal } from '../adapters/store/sqlite-journal';
 import { durationMs, type LoadedConfig } from '../config/config';
@@ -91,11 +92,19 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
   }) : undefined;
 
   const outcomes: OutcomeTable = { ...defaultOutcomes, ...(config.outcomes as Partial<OutcomeTable>) };
+  const releaseTokens = new Map<string, string>();
+  for (const p of config.products ?? []) {
+    const h = p.release_action?.http;
+    if (h?.token) releaseTokens.set(h.url, h.token);
+  }
+  const productChannel = new Map((config.products ?? []).map((p) => [p.name, p.slack_channel]));
   const rules: CompiledRule[] = config.rules.map((r) => ({
     config: r,
     executor: r.executor ?? (config.jenkins ? 'jenkins' : 'command'),
     timeoutMs: durationMs(r.timeout, 4 * 3_600_000),
     checks: (r.checks ?? []).map((c) => ({ field: c.field, expected: new RegExp(c.expected) })),
+    product: r.product,
+    channel: r.slack_channel ?? (r.product ? productChannel.get(r.product) : undefined) ?? config.slack?.channel,
   }));
   const router = new Router(rules, { maxParameterLength: config.limits?.max_parameter_length ?? 4096 });
   // The intake calls the core, which is made below; it only does so once the daemon has started.
@@ -129,6 +138,21 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     // Many ResultsDB deployments answer 400 to QUEUED: write it only where the config says it is accepted.
     writeQueued: config.resultsdb ? (config.resultsdb.outcomes ?? []).includes('QUEUED') : true,
     retry: { baseMs: durationMs(config.delivery?.base_delay, 1_000), maxMs: durationMs(config.delivery?.max_delay, 300_000) },
+    products: new Map((config.products ?? []).map((p) => [p.name, {
+      name: p.name, required: p.required, release: p.release ?? 'off', channel: p.slack_channel,
+      releaseAction: p.release_action ? {
+        bus: p.release_action.bus,
+        http: p.release_action.http ? { url: p.release_action.http.url, method: p.release_action.http.method ?? 'POST', token: p.release_action.http.token } : undefined,
+      } : undefined,
+    }])),
+    release: releaseTokens.size || (config.products ?? []).some((p) => p.release_action?.http)
+      ? new HttpReleaseHook({ tokens: releaseTokens, requestTimeoutMs: 30_000, fetch: rt.fetch }) : undefined,
+    ciMessages: config.ci_messages ? {
+      contact: config.ci_messages.contact,
+      topicPrefix: config.ci_messages.topic_prefix ?? '/topic/VirtualTopic.eng.ci',
+      runUrl: config.ci_messages.run_url ?? 'https://cvp.invalid/runs/{run_id}',
+    } : undefined,
+    pipelineTopics: config.pipeline_results?.topics,
   });
   late.core = core;
   return { daemon: core.daemon, intake: httpIntake, bus, journalPath };

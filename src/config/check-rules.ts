@@ -65,9 +65,28 @@ export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: str
         problems.push(`${at([...base, 'job'])}: command.jobs has no job named "${rule.job}" (known: ${Object.keys(config.command.jobs).join(', ')})`);
       }
     }
+    if (rule.report.rebuilt) {
+      const err = jmespathError(rule.report.rebuilt);
+      if (err) problems.push(`${at([...base, 'report', 'rebuilt'])}: JMESPath ${rule.report.rebuilt} does not parse: ${err}`);
+    }
+    if (rule.product && !(config.products ?? []).some((p) => p.name === rule.product)) {
+      problems.push(`${at([...base, 'product'])}: no product named "${rule.product}" in products (known: ${(config.products ?? []).map((p) => p.name).join(', ') || 'none'})`);
+    }
     if (!rule.executor && config.jenkins && config.command) {
       problems.push(`${at([...base], 'job')}: both jenkins and command are configured; say which with executor: jenkins|command`);
     }
+  });
+  (config.pipeline_results?.topics ?? []).forEach((topic, i) => {
+    if (!knowsTopic(topic)) problems.push(`${at(['pipeline_results', 'topics', i])}: no schema for topic ${topic}`);
+  });
+  if (config.ci_messages && !config.bus) problems.push(`${at(['ci_messages'])}: CI messages need a bus section to be sent on`);
+  if (config.pipeline_results && !config.bus) problems.push(`${at(['pipeline_results'])}: pipeline results arrive on the bus: add a bus section`);
+  const productNames = new Set<string>();
+  (config.products ?? []).forEach((p, i) => {
+    if (productNames.has(p.name)) problems.push(`${at(['products', i, 'name'])}: product "${p.name}" is defined twice`);
+    productNames.add(p.name);
+    if ((p.release ?? 'off') === 'on' && !p.release_action) problems.push(`${at(['products', i], 'release')}: release: on needs a release_action (bus and/or http)`);
+    if (p.release_action?.bus && !config.bus) problems.push(`${at(['products', i, 'release_action', 'bus'])}: a bus release action needs a bus section`);
   });
   return problems;
 }

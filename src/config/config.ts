@@ -48,7 +48,18 @@ export interface RuleConfig {
   job: string;
   parameters?: Record<string, string>;
   timeout?: Duration;
-  report: { testcase: string; per?: 'image' | 'artifact'; type?: string };
+  report: { testcase: string; per?: 'image' | 'artifact'; type?: string; rebuilt?: string; group?: boolean };
+  product?: string;
+  slack_channel?: string;
+}
+
+export interface ProductConfig {
+  name: string;
+  /** Test cases that must be final before the gate decides, per artifact (item) type. */
+  required: Record<string, string[]>;
+  release?: 'off' | 'shadow' | 'on';
+  release_action?: { bus?: string; http?: { url: string; method?: 'POST' | 'PUT'; token?: string } };
+  slack_channel?: string;
 }
 
 export interface CvpConfig {
@@ -64,6 +75,9 @@ export interface CvpConfig {
   links?: { advisory?: string };
   delivery?: { base_delay?: Duration; max_delay?: Duration };
   rules: RuleConfig[];
+  products?: ProductConfig[];
+  ci_messages?: { contact: Record<string, string>; topic_prefix?: string; run_url?: string };
+  pipeline_results?: { topics: string[] };
 }
 
 /** A loaded config plus where it came from, so relative paths resolve against the file's folder. */

@@ -6,7 +6,9 @@ import { Intake } from './intake';
 import type { Journal } from './journal';
 import type { OutcomeTable } from './outcome';
 import { Outbox } from './outbox';
-import type { Bus, Clock, Executor, Logger, Notifier, ResultSink } from './ports';
+import { CiMessages } from './ci-messages';
+import { GateKeeper, type ProductPolicy } from './gate';
+import type { Bus, Clock, Executor, Logger, Notifier, ReleaseHook, ResultSink } from './ports';
 import { Reporter, type ReporterOptions } from './reporter';
 import type { Router } from './router';
 import { Tracker } from './tracker';
@@ -32,6 +34,10 @@ export interface CoreDeps {
   writeQueued: boolean;
   /** Backoff bounds of effect deliveries and trigger retries. */
   retry?: { baseMs: number; maxMs: number };
+  products?: Map<string, ProductPolicy>;
+  release?: ReleaseHook;
+  ciMessages?: { contact: Record<string, string>; topicPrefix: string; runUrl: string };
+  pipelineTopics?: string[];
 }
 
 export interface Core {
@@ -44,7 +50,12 @@ export interface Core {
 
 /** Wires the core from its ports. Adapters come from the caller: the CLI, or a test's fakes. */
 export function createCore(d: CoreDeps): Core {
-  const reporter = new Reporter({ ...d.notices, writeQueued: d.writeQueued, hasResults: !!d.results, hasNotifier: !!d.notifier });
+  const ciMessages = d.ciMessages && d.bus ? new CiMessages({ ...d.ciMessages, validator: d.validator, clock: d.clock, log: d.log }) : undefined;
+  const reporter = new Reporter({ ...d.notices, writeQueued: d.writeQueued, hasResults: !!d.results, hasNotifier: !!d.notifier, ciMessages });
+  const gate = d.products?.size ? new GateKeeper({
+    journal: d.journal, policies: d.products, clock: d.clock, log: d.log, validator: d.validator, notices: d.notices,
+    hasNotifier: !!d.notifier, contact: d.ciMessages?.contact,
+  }) : undefined;
   // The daemon is made last but the parts call it back; they only do so once it has started.
   const late: { daemon?: Daemon } = {};
   const intake = new Intake({
@@ -52,15 +63,21 @@ export function createCore(d: CoreDeps): Core {
     ackVia: d.bus, deadLetter: d.bus ? d.deadLetter : undefined,
     onRuns: () => late.daemon?.runsCreated(),
     onEffects: () => late.daemon?.runsTracked(),
+    gate,
+    pipelineTopics: new Set(d.pipelineTopics ?? []),
+    onPipelineVerdict: (runId, outcome, url, reason) => {
+      if (tracker.finishFromPipeline(runId, outcome, url, reason)) late.daemon?.runsTracked();
+    },
   });
   const common = { journal: d.journal, executors: d.executors, reporter, outcomes: d.outcomes, clock: d.clock, log: d.log };
-  const dispatcher = new Dispatcher({ ...common, random: d.random, retry: d.retry, onTracked: () => late.daemon?.runsTracked() });
-  const tracker = new Tracker({ ...common, pollIntervalMs: d.pollIntervalMs, maxPollsPerSecond: d.maxPollsPerSecond });
-  const outbox = new Outbox({ journal: d.journal, clock: d.clock, log: d.log, results: d.results, notifier: d.notifier, bus: d.bus, random: d.random,
+  const dispatcher = new Dispatcher({ ...common, gate, random: d.random, retry: d.retry, onTracked: () => late.daemon?.runsTracked() });
+  const tracker = new Tracker({ ...common, gate, pollIntervalMs: d.pollIntervalMs, maxPollsPerSecond: d.maxPollsPerSecond });
+  const outbox = new Outbox({ journal: d.journal, clock: d.clock, log: d.log, results: d.results, notifier: d.notifier, bus: d.bus, release: d.release, random: d.random,
     baseDelayMs: d.retry?.baseMs, maxDelayMs: d.retry?.maxMs });
   const daemon = new Daemon({
     journal: d.journal, intake, dispatcher, tracker, outbox, bus: d.bus,
-    topics: d.router.topics(), sources: d.sources ?? [], clock: d.clock, log: d.log,
+    topics: [...new Set([...d.router.topics(), ...(d.pipelineTopics ?? [])])], sources: d.sources ?? [], clock: d.clock, log: d.log,
+    gate,
   });
   late.daemon = daemon;
   return { intake, dispatcher, tracker, outbox, daemon };

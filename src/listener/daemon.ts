@@ -1,5 +1,6 @@
 import { describeError } from './errors';
 import type { Dispatcher } from './dispatcher';
+import type { GateKeeper } from './gate';
 import type { Intake } from './intake';
 import type { Journal } from './journal';
 import { Loop } from './loop';
@@ -23,6 +24,7 @@ export interface DaemonDeps {
   sources: Source[];
   clock: Clock;
   log: Logger;
+  gate?: GateKeeper;
 }
 
 /** The listener's lifecycle: recover, subscribe, keep the loops going; stop in the reverse order. */
@@ -46,6 +48,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { dispatcher, tracker, outbox, clock, log } = this.deps;
+    this.deps.gate?.sweep();
     const resumed = await dispatcher.recover();
     if (resumed) log.info({ runs: resumed }, 'runs in flight at the last stop were looked up');
     this.dispatchLoop = new Loop('dispatch', async () => (await dispatcher.runOnce()) + (await dispatcher.retryOnce()), () => null, clock, log, 500);

@@ -4,6 +4,7 @@ import { outcomeOf, type OutcomeTable } from './outcome';
 import type { Clock, Executor, Logger } from './ports';
 import type { Reporter } from './reporter';
 import { backoff } from './backoff';
+import type { GateKeeper } from './gate';
 
 export interface DispatcherDeps {
   journal: Journal;
@@ -17,6 +18,7 @@ export interface DispatcherDeps {
   concurrency?: number;
   onTracked?: () => void;
   retry?: { baseMs: number; maxMs: number };
+  gate?: GateKeeper;
 }
 
 /**
@@ -100,13 +102,15 @@ export class Dispatcher {
 
   private markQueued(run: Run, ref: { queueId?: string; number?: number; url?: string }): void {
     const now = this.deps.clock.now();
+    // The event's first run to start opens its Slack thread; the others reply in it.
+    const first = this.deps.journal.claimThread(run.messageId, run.channel ?? '');
     this.deps.journal.transitionRun(run.id, {
       state: ref.number !== undefined ? 'running' : 'queued',
       buildRef: ref,
       errorReason: null,
       deadlineAt: now + run.timeoutMs,
       nextPollAt: now,
-    }, this.deps.reporter.started(run, ref.url), now);
+    }, this.deps.reporter.started(run, ref.url, first), now);
     this.deps.onTracked?.();
   }
 
@@ -115,5 +119,6 @@ export class Dispatcher {
     this.deps.log.error({ runId: run.id, messageId: run.messageId, job: run.job, reason }, 'run cannot start');
     this.deps.journal.transitionRun(run.id, { state: 'finished', outcome, buildResult: 'NOT_BUILT', errorReason: reason, nextPollAt: null },
       this.deps.reporter.finished(run, outcome, undefined, reason), this.deps.clock.now());
+    if (run.product) this.deps.gate?.afterResults([...run.items, ...(run.notRebuilt ?? []), ...(run.groupItem ? [run.groupItem] : [])]);
   }
 }

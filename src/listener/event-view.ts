@@ -39,7 +39,7 @@ export function eventView(s: EventStatus): EventView {
     effects: s.effects.filter((e) => e.runId === run.id).map((e) => ({
       peer: e.peer,
       what: e.payload.kind === 'result' ? `${e.payload.result.outcome} ${String(e.payload.result.data.item)}`
-        : e.payload.kind === 'notice' ? e.payload.role : e.payload.destination,
+        : e.payload.kind === 'notice' ? e.payload.role : e.payload.kind === 'publish' ? e.payload.destination : e.payload.url,
       state: e.state,
       attempts: e.attempts,
       lastError: e.lastError,

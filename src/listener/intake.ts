@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import type { EventValidator } from '../validator/event-validator';
 import { safeParse, type ParseLimits } from '../validator/safe-parse';
 import { CvpError, describeError } from './errors';
-import type { IntakeCommit, IntakeRecord, Journal, NewEffect, Verdict } from './journal';
+import type { GateKeeper } from './gate';
+import type { GateSubject, IntakeCommit, IntakeRecord, Journal, NewEffect, Verdict } from './journal';
+import { pipelineVerdict, resultEffect } from './pipeline-results';
 import type { Bus, Clock, Delivery, Logger } from './ports';
 import type { Router } from './router';
 
 export type IntakeOutcome =
   | { status: 'accepted'; messageId: string; runIds: string[]; duplicateRuns: number }
   | { status: 'unmatched'; messageId: string }
+  | { status: 'result'; messageId: string }
   | { status: 'rejected'; messageId: string; code: string; reasons: string[] }
   | { status: 'duplicate'; messageId: string };
 
@@ -26,12 +29,19 @@ export interface IntakeDeps {
   onRuns?: () => void;
   /** Called after a commit that queued effects (dead letters). */
   onEffects?: () => void;
+  gate?: GateKeeper;
+  /** Topics of pipelines' own test.complete / test.error messages. */
+  pipelineTopics?: Set<string>;
+  /** A pipeline's message named one of CVP's runs: end it now. */
+  onPipelineVerdict?: (runId: string, outcome: string, url: string | undefined, reason: string | null) => void;
   maxBatch?: number;
 }
 
 interface Pending {
   delivery: Delivery;
   record: IntakeRecord;
+  /** What to do once the record is committed (and only if it is new). */
+  after?: () => void;
   resolve: (o: IntakeOutcome) => void;
   reject: (e: unknown) => void;
 }
@@ -58,9 +68,9 @@ export class Intake {
   }
 
   processEvent(delivery: Delivery): Promise<IntakeOutcome> {
-    const record = this.judge(delivery);
+    const { record, after } = this.judge(delivery);
     return new Promise<IntakeOutcome>((resolve, reject) => {
-      this.batch.push({ delivery, record, resolve, reject });
+      this.batch.push({ delivery, record, after, resolve, reject });
       if (this.batch.length >= this.maxBatch) this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -69,25 +79,33 @@ export class Intake {
     });
   }
 
-  private judge(delivery: Delivery): IntakeRecord {
+  private judge(delivery: Delivery): { record: IntakeRecord; after?: () => void } {
     const { envelope } = delivery;
     const { log, validator, router, clock } = this.deps;
     const contentHash = createHash('sha256').update(envelope.topic).update('\n').update(envelope.body).digest('hex');
     let verdict: Verdict;
+    const effects: NewEffect[] = [];
+    let after: (() => void) | undefined;
+    let gates: GateSubject[] | undefined;
     try {
       const body = safeParse(envelope.body, this.deps.limits);
       const validity = validator.validate(envelope.topic, body);
       if (!validity.valid) verdict = { kind: 'rejected', code: validity.code, reasons: validity.reasons };
       else {
-        const runs = router.route(envelope.topic, body as Record<string, unknown>, envelope.id);
+        const json = body as Record<string, unknown>;
+        const runs = router.route(envelope.topic, json, envelope.id);
         verdict = runs.length ? { kind: 'routed', runs } : { kind: 'unmatched' };
+        if (runs.length && this.deps.gate) gates = this.deps.gate.subjectsFor(runs);
+        if (this.deps.pipelineTopics?.has(envelope.topic)) {
+          after = this.pipelineResult(envelope.topic, json, envelope.id, effects);
+          if (verdict.kind === 'unmatched') verdict = { kind: 'result' };
+        }
       }
     } catch (err) {
       const code = err instanceof CvpError ? err.code : 'MESSAGE_INVALID';
       const reasons = err instanceof CvpError ? err.reasons : [describeError(err)];
       verdict = { kind: 'rejected', code, reasons };
     }
-    const effects: NewEffect[] = [];
     if (verdict.kind === 'rejected') {
       log.warn({ messageId: envelope.id, topic: envelope.topic, code: verdict.code, reasons: verdict.reasons }, 'message rejected');
       if (this.deps.deadLetter) {
@@ -103,7 +121,21 @@ export class Intake {
         });
       }
     }
-    return { envelope, contentHash, verdict, effects, receivedAt: clock.now() };
+    return { record: { envelope, contentHash, verdict, effects, receivedAt: clock.now(), ...(gates?.length ? { gates } : {}) }, after };
+  }
+
+  /**
+   * A pipeline's result: if it names one of CVP's runs (pipeline.id = CVP_RUN_ID), that run ends now
+   * and reports as usual (so nothing is written twice; CVP's own messages name finished runs and
+   * change nothing). Otherwise it is written to ResultsDB as the standard updater would.
+   */
+  private pipelineResult(topic: string, body: Record<string, unknown>, messageId: string, effects: NewEffect[]): () => void {
+    const v = pipelineVerdict(topic, body, messageId);
+    const run = v.pipelineId ? this.deps.journal.getRun(v.pipelineId) : null;
+    if (run) return () => this.deps.onPipelineVerdict?.(run.id, v.outcome, v.runUrl, v.reason);
+    effects.push(resultEffect(v));
+    const item = { item: String(v.result.data.item), type: String(v.result.data.type) };
+    return () => this.deps.gate?.afterResults([item]);
   }
 
   /** Commits whatever is batched now; used when stopping, so nothing received is left uncommitted. */
@@ -130,6 +162,7 @@ export class Intake {
     const effects = batch.some((p) => p.record.effects.length > 0);
     batch.forEach((p, i) => {
       const outcome = this.outcomeOf(p.record, commits[i]);
+      if (commits[i].status === 'recorded') p.after?.();
       if (outcome.status === 'accepted' && outcome.runIds.length) created = true;
       this.deps.log.info({ messageId: p.record.envelope.id, topic: p.record.envelope.topic, status: outcome.status,
         runIds: outcome.status === 'accepted' ? outcome.runIds : undefined }, 'message recorded');
@@ -147,6 +180,7 @@ export class Intake {
     const v = record.verdict;
     if (v.kind === 'rejected') return { status: 'rejected', messageId, code: v.code, reasons: v.reasons };
     if (v.kind === 'unmatched') return { status: 'unmatched', messageId };
+    if (v.kind === 'result') return { status: 'result', messageId };
     return { status: 'accepted', messageId, runIds: commit.runIds, duplicateRuns: commit.duplicateRuns };
   }
 }

@@ -26,6 +26,14 @@ export interface RunPlan {
   /** What the notices say about the event: component, artifact id, advisory, images. */
   context: RunContext;
   timeoutMs: number;
+  /** The product whose gate this run's results feed, if any. */
+  product?: string;
+  /** Slack channel of this run's notices (the rule's, the product's or the default). */
+  channel?: string;
+  /** Images of the event that were not rebuilt: they get a not_applicable (INFO) result. */
+  notRebuilt?: ReportItem[];
+  /** The result kept for the whole group, besides one per image. */
+  groupItem?: ReportItem;
 }
 
 export interface RunContext {
@@ -36,6 +44,10 @@ export interface RunContext {
   advisory?: string;
   images: Array<{ name: string; nvr?: string; fullName?: string }>;
   messageId: string;
+  /** Every job the event starts, for the thread's first notice. */
+  jobs?: string[];
+  /** The event's artifact as it came, for the CI messages about it (single artifacts). */
+  artifact?: Record<string, unknown>;
 }
 
 export interface Run extends RunPlan {
@@ -54,17 +66,20 @@ export interface Run extends RunPlan {
   attempts: number;
 }
 
-export type Peer = 'resultsdb' | 'slack' | 'bus';
+export type Peer = 'resultsdb' | 'slack' | 'bus' | 'release';
 
 export type EffectPayload =
   | { kind: 'result'; result: ResultRecord }
-  | { kind: 'notice'; notice: Notice; role: 'start' | 'reply' }
-  | { kind: 'publish'; destination: string; body: string; headers: Record<string, string> };
+  | { kind: 'notice'; notice: Notice; role: 'start' | 'reply'; thread: string }
+  | { kind: 'publish'; destination: string; body: string; headers: Record<string, string> }
+  | { kind: 'http'; url: string; method: 'POST' | 'PUT'; body: string; idempotencyKey: string };
 
 export interface NewEffect {
   peer: Peer;
   runId: string | null;
   payload: EffectPayload;
+  /** Effects of one peer with the same key are delivered in order (default: the run, else the message). */
+  orderKey?: string;
 }
 
 export interface Effect extends NewEffect {
@@ -83,7 +98,9 @@ export interface Effect extends NewEffect {
 export type Verdict =
   | { kind: 'rejected'; code: string; reasons: string[] }
   | { kind: 'routed'; runs: RunPlan[] }
-  | { kind: 'unmatched' };
+  | { kind: 'unmatched' }
+  /** A pipeline's own result, taken in. */
+  | { kind: 'result' };
 
 export interface IntakeRecord {
   envelope: Envelope;
@@ -91,6 +108,8 @@ export interface IntakeRecord {
   verdict: Verdict;
   effects: NewEffect[];
   receivedAt: number;
+  /** Gates the routed runs feed; created if new. */
+  gates?: GateSubject[];
 }
 
 export interface IntakeCommit {
@@ -116,7 +135,7 @@ export interface RunPatch {
 export interface MessageRecord {
   messageId: string;
   topic: string;
-  status: 'routed' | 'rejected' | 'unmatched';
+  status: 'routed' | 'rejected' | 'unmatched' | 'result';
   reasons: string[];
   receivedAt: number;
   body: string;
@@ -126,6 +145,45 @@ export interface EventStatus {
   message: MessageRecord;
   runs: Run[];
   effects: Effect[];
+}
+
+/** A result as the gate sees it: what CVP wrote or took in, latest first. */
+export interface KnownResult {
+  item: string;
+  type: string;
+  testcase: string;
+  outcome: string;
+  refUrl: string | null;
+  createdAt: number;
+}
+
+export interface GateSubject {
+  key: string;
+  product: string;
+  artifactType: string;
+  artifactId: string;
+  messageId: string;
+  items: Array<{ item: string; type: string }>;
+  context: RunContext;
+  channel?: string;
+}
+
+export interface Gate extends GateSubject {
+  decision: 'pass' | 'fail' | null;
+  reasons: GateReason[];
+  released: boolean;
+  updatedAt: number;
+}
+
+export interface GateReason { testcase: string; item: string; type: string; outcome: string; ref_url?: string; why: string }
+
+export interface DecisionRecord {
+  gateKey: string;
+  decision: 'pass' | 'fail';
+  mode: string;
+  action: string;
+  reasons: GateReason[];
+  createdAt: number;
 }
 
 export interface Journal {
@@ -141,10 +199,24 @@ export interface Journal {
   nextEffectAt(peer: Peer): number | null;
   /** Counts an attempt and marks the effects in flight, before they are carried out. */
   claimEffects(effectIds: number[]): void;
-  completeEffect(effectId: number, now: number, runPatch?: { runId: string; patch: RunPatch }): void;
+  /** Marks an effect delivered; a thread's first notice also records the thread's ts. */
+  completeEffect(effectId: number, now: number, after?: { thread?: { thread: string; channel: string; ts: string } }): void;
   retryEffect(effectId: number, nextAt: number, error: string): void;
   failEffect(effectId: number, now: number, error: string): void;
   eventStatus(messageId: string): EventStatus | null;
+  /** The Slack thread of an event in a channel, once its first notice is posted. */
+  threadTs(thread: string, channel: string): string | null;
+  setThreadTs(thread: string, channel: string, ts: string): void;
+  /** True for the first caller per event and channel: it posts the thread's first notice. */
+  claimThread(thread: string, channel: string): boolean;
+  /** Creates the gate of a product's artifact if it is new (in the intake commit). */
+  gate(key: string): Gate | null;
+  gatesForItem(item: string, type: string): string[];
+  openGates(limit: number): string[];
+  latestResults(items: Array<{ item: string; type: string }>): KnownResult[];
+  /** Records a decision and what it sets off, in one transaction. */
+  recordDecision(record: DecisionRecord, released: boolean, effects: NewEffect[], now: number): void;
+  decisions(gateKey: string): DecisionRecord[];
   /** Message ids whose runs concern this artifact id or item (an NVR), newest first. */
   messagesAbout(artifact: string, limit: number): string[];
   /** Messages that were rejected, oldest first, received at or after `since`. */

@@ -1,4 +1,4 @@
-import type { Run } from './journal';
+import type { GateReason, Run, RunContext } from './journal';
 import type { Notice } from './ports';
 import { slackEscape } from './sanitize';
 
@@ -9,56 +9,105 @@ export interface NoticeOptions {
 
 const ICON: Record<string, string> = { PASSED: ':white_check_mark:', FAILED: ':x:', ERROR: ':warning:', NEEDS_INSPECTION: ':mag:', INFO: ':information_source:' };
 
-function subject(run: Run): string {
-  const c = run.context;
-  const what = c.component ? slackEscape(c.component) : slackEscape(c.artifactType);
-  return `${what} ${slackEscape(c.artifactType)} ${slackEscape(c.artifactId)}`;
+function subject(c: RunContext): { mrkdwn: string; text: string } {
+  const what = c.component ?? c.artifactType;
+  return { mrkdwn: `${slackEscape(what)} ${slackEscape(c.artifactType)} ${slackEscape(c.artifactId)}`, text: `${what} ${c.artifactType} ${c.artifactId}` };
 }
 
-function advisoryLink(run: Run, opts: NoticeOptions): { mrkdwn: string; text: string } | null {
-  const id = run.context.advisory;
+function advisoryLink(c: RunContext, opts: NoticeOptions): { mrkdwn: string; text: string } | null {
+  const id = c.advisory;
   if (!id) return null;
   if (!opts.advisoryUrl) return { mrkdwn: `advisory ${slackEscape(id)}`, text: `advisory ${id}` };
   const url = opts.advisoryUrl.replace('{id}', encodeURIComponent(id));
   return { mrkdwn: `<${url}|advisory ${slackEscape(id)}>`, text: `advisory ${id} ${url}` };
 }
 
-function linkLine(run: Run, buildUrl: string | undefined, opts: NoticeOptions): { mrkdwn: string; text: string } {
+function links(c: RunContext, buildUrl: string | undefined, runId: string | undefined, opts: NoticeOptions): { mrkdwn: string; text: string } {
   const parts: string[] = [];
   const text: string[] = [];
   if (buildUrl) { parts.push(`<${buildUrl}|build>`); text.push(`build ${buildUrl}`); }
-  const adv = advisoryLink(run, opts);
+  const adv = advisoryLink(c, opts);
   if (adv) { parts.push(adv.mrkdwn); text.push(adv.text); }
-  parts.push(`run \`${run.id}\``);
-  text.push(`run ${run.id}`);
+  if (runId) { parts.push(`run \`${runId}\``); text.push(`run ${runId}`); }
   return { mrkdwn: parts.join(' · '), text: text.join(', ') };
 }
 
-export function startNotice(run: Run, buildUrl: string | undefined, opts: NoticeOptions): Notice {
-  const images = run.context.images.map((i) => slackEscape(i.nvr || i.name)).join(', ');
-  const links = linkLine(run, buildUrl, opts);
-  const head = `:arrow_forward: *${slackEscape(run.job)}* started for ${subject(run)}`;
+function notice(channel: string | undefined, text: string, head: string, extra: string[], context: string): Notice {
   return {
-    channel: opts.channel,
-    text: `${run.job} started for ${run.context.component ?? run.context.artifactType} ${run.context.artifactId} (${links.text})`,
+    channel,
+    text,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: head } },
-      ...(images ? [{ type: 'section', text: { type: 'mrkdwn', text: `Images: ${images}` } }] : []),
-      { type: 'context', elements: [{ type: 'mrkdwn', text: links.mrkdwn }] },
+      ...extra.map((e) => ({ type: 'section', text: { type: 'mrkdwn', text: e } })),
+      { type: 'context', elements: [{ type: 'mrkdwn', text: context }] },
     ],
   };
 }
 
-export function outcomeNotice(run: Run, outcome: string, buildUrl: string | undefined, reason: string | null, opts: NoticeOptions): Notice {
-  const links = linkLine(run, buildUrl, opts);
-  const icon = ICON[outcome] ?? ':grey_question:';
-  const why = reason ? ` (${slackEscape(reason)})` : '';
-  return {
-    channel: opts.channel,
-    text: `${run.job} ${outcome} for ${run.context.component ?? run.context.artifactType} ${run.context.artifactId}${reason ? ` (${reason})` : ''} (${links.text})`,
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `${icon} *${slackEscape(run.job)}*: *${outcome}* for ${subject(run)}${why}` } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: links.mrkdwn }] },
+/** The first notice of an event's thread: what was rebuilt and which jobs run. */
+export function eventNotice(run: Run, buildUrl: string | undefined, opts: NoticeOptions): Notice {
+  const c = run.context;
+  const s = subject(c);
+  const images = c.images.map((i) => i.nvr || i.name);
+  const jobs = c.jobs?.length ? c.jobs : [run.job];
+  const l = links(c, buildUrl, run.id, opts);
+  return notice(run.channel ?? opts.channel,
+    `Rebuilt: ${s.text}${images.length ? ` (${images.join(', ')})` : ''}; testing with ${jobs.join(', ')}; ${run.job} started (${l.text})`,
+    `:package: *Rebuilt:* ${s.mrkdwn}`,
+    [
+      ...(images.length ? [`Images: ${images.map((i) => slackEscape(i)).join(', ')}`] : []),
+      `Jobs: ${jobs.map((j) => `*${slackEscape(j)}*`).join(', ')}; :arrow_forward: *${slackEscape(run.job)}* started`,
     ],
-  };
+    l.mrkdwn);
+}
+
+/** A reply: another of the event's runs started. */
+export function runStartNotice(run: Run, buildUrl: string | undefined, opts: NoticeOptions): Notice {
+  const l = links(run.context, buildUrl, run.id, opts);
+  return notice(run.channel ?? opts.channel, `${run.job} started for ${subject(run.context).text} (${l.text})`,
+    `:arrow_forward: *${slackEscape(run.job)}* started for ${subject(run.context).mrkdwn}`, [], l.mrkdwn);
+}
+
+export function outcomeNotice(run: Run, outcome: string, buildUrl: string | undefined, reason: string | null, opts: NoticeOptions): Notice {
+  const l = links(run.context, buildUrl, run.id, opts);
+  const s = subject(run.context);
+  const why = reason ? ` (${slackEscape(reason)})` : '';
+  return notice(run.channel ?? opts.channel,
+    `${run.job} ${outcome} for ${s.text}${reason ? ` (${reason})` : ''} (${l.text})`,
+    `${ICON[outcome] ?? ':grey_question:'} *${slackEscape(run.job)}*: *${outcome}* for ${s.mrkdwn}${why}`, [], l.mrkdwn);
+}
+
+export interface DecisionNoticeInput {
+  context: RunContext;
+  product: string;
+  decision: 'pass' | 'fail';
+  mode: 'off' | 'shadow' | 'on';
+  action: string;
+  reasons: GateReason[];
+  channel?: string;
+  changed: boolean;
+}
+
+const ACTION_TEXT: Record<string, string> = {
+  asked: 'Auto-release is off: a person decides whether to release',
+  would_release: 'Shadow mode: CVP would have released this; nothing was released',
+  released: 'Auto-release is on: the release action was carried out',
+  none: 'Nothing to release',
+  already_released: 'It was released already; this changes nothing that was done',
+};
+
+/** The gate's decision, as a reply in the event's thread; `off` asks a person. */
+export function decisionNotice(d: DecisionNoticeInput, opts: NoticeOptions): Notice {
+  const s = subject(d.context);
+  const l = links(d.context, undefined, undefined, opts);
+  const verdict = d.decision === 'pass' ? 'PASSED' : 'FAILED';
+  const icon = d.decision === 'pass' ? ':white_check_mark:' : ':no_entry:';
+  const lines = d.reasons.slice(0, 20).map((r) => `• ${slackEscape(r.testcase)} on ${slackEscape(r.item)}: ${r.outcome}${r.ref_url ? ` <${r.ref_url}|results>` : ''}${r.why ? ` (${slackEscape(r.why)})` : ''}`);
+  const ask = d.mode === 'off' && d.decision === 'pass' ? ' Please review and release the advisory if you agree.' : '';
+  const action = `${ACTION_TEXT[d.action] ?? d.action}.${ask}`;
+  return notice(d.channel ?? opts.channel,
+    `Gate ${d.changed ? 'changed to ' : ''}${verdict} for ${d.product}: ${s.text}. ${action} (${l.text}) Reasons: ${d.reasons.map((r) => `${r.testcase} ${r.item} ${r.outcome}`).join('; ')}`,
+    `${icon} *Gate ${d.changed ? 'changed to ' : ''}${verdict}* for *${slackEscape(d.product)}*: ${s.mrkdwn}`,
+    [lines.join('\n') || 'No results.', action],
+    l.mrkdwn || ' ');
 }

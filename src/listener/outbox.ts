@@ -1,7 +1,7 @@
 import { backoff } from './backoff';
 import { CvpError, describeError, isPermanent, permanentError } from './errors';
 import type { Effect, Journal, Peer } from './journal';
-import type { Bus, Clock, Logger, Notifier, ResultSink } from './ports';
+import type { Bus, Clock, Logger, Notifier, ReleaseHook, ResultSink } from './ports';
 
 export interface OutboxDeps {
   journal: Journal;
@@ -10,6 +10,7 @@ export interface OutboxDeps {
   results?: ResultSink;
   notifier?: Notifier;
   bus?: Pick<Bus, 'publish'>;
+  release?: ReleaseHook;
   random?: () => number;
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -29,6 +30,7 @@ export class Outbox {
     if (this.deps.results) peers.push('resultsdb');
     if (this.deps.notifier) peers.push('slack');
     if (this.deps.bus) peers.push('bus');
+    if (this.deps.release) peers.push('release');
     return peers;
   }
 
@@ -66,7 +68,7 @@ export class Outbox {
     }
   }
 
-  private async carryOut(effect: Effect): Promise<{ runId: string; patch: { slackTs: string } } | undefined> {
+  private async carryOut(effect: Effect): Promise<{ thread?: { thread: string; channel: string; ts: string } } | undefined> {
     const p = effect.payload;
     switch (p.kind) {
       case 'result': {
@@ -85,16 +87,21 @@ export class Outbox {
           throw permanentError('PEER_UNAVAILABLE', 'a post of this notice was under way when the daemon stopped; not posted again, so it is posted at most once');
         }
         const notice = { ...p.notice };
-        if (p.role === 'reply' && effect.runId) {
-          const run = this.deps.journal.getRun(effect.runId);
-          if (run?.slackTs) notice.threadTs = run.slackTs;
+        const channel = notice.channel ?? '';
+        if (p.role === 'reply') {
+          // Without a thread (its first notice was refused), the reply still goes out, unthreaded.
+          const ts = this.deps.journal.threadTs(p.thread, channel);
+          if (ts) notice.threadTs = ts;
         }
         const posted = await this.deps.notifier!.post(notice);
-        if (p.role === 'start' && effect.runId && posted.ts) return { runId: effect.runId, patch: { slackTs: posted.ts } };
+        if (p.role === 'start' && posted.ts) return { thread: { thread: p.thread, channel, ts: posted.ts } };
         return undefined;
       }
       case 'publish':
         await this.deps.bus!.publish(p.destination, p.body, p.headers);
+        return undefined;
+      case 'http':
+        await this.deps.release!.call(p.url, p.method, p.body, p.idempotencyKey);
         return undefined;
     }
   }

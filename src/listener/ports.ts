@@ -84,6 +84,11 @@ export interface Notifier {
   post(notice: Notice): Promise<{ ts?: string; channel?: string }>;
 }
 
+/** The release action's HTTP call (the release driver's API). */
+export interface ReleaseHook {
+  call(url: string, method: 'POST' | 'PUT', body: string, idempotencyKey: string): Promise<void>;
+}
+
 export interface Clock {
   now(): number;
 }

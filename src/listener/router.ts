@@ -10,6 +10,10 @@ export interface CompiledRule {
   executor: string;
   timeoutMs: number;
   checks: Array<{ field: string; expected: RegExp }>;
+  /** The product whose gate the results feed. */
+  product?: string;
+  /** Where the run's notices go (the rule's channel, else the product's, else the default). */
+  channel?: string;
 }
 
 export interface RouterOptions {
@@ -49,24 +53,40 @@ function contextOf(topic: string, event: Json, messageId: string): RunContext {
     component: artifact.component === undefined ? undefined : asString(artifact.component),
     advisory: artifact.errata_id === undefined ? undefined : asString(artifact.errata_id),
     images: images.map((img) => ({ name: asString(img.name), nvr: asString(img.nvr), fullName: asString(img.full_name) })),
+    ...(images.length ? {} : { artifact }),
   };
 }
 
-function reportItems(rule: RuleConfig, event: Json): ReportItem[] {
+interface Items { items: ReportItem[]; notRebuilt: ReportItem[]; groupItem?: ReportItem }
+
+function reportItems(rule: RuleConfig, event: Json): Items {
   const artifact = (event.artifact ?? {}) as Json;
   const per = rule.report.per ?? (Array.isArray(artifact.images) ? 'image' : 'artifact');
   if (per === 'image' && Array.isArray(artifact.images)) {
-    return (artifact.images as Json[]).map((img) => ({
-      item: asString(img.nvr),
-      type: rule.report.type ?? 'brew-build',
-      data: { component: asString(img.component), image_name: asString(img.name), full_name: asString(img.full_name) },
-    }));
+    const items: ReportItem[] = [];
+    const notRebuilt: ReportItem[] = [];
+    for (const img of artifact.images as Json[]) {
+      const item: ReportItem = {
+        item: asString(img.nvr),
+        type: rule.report.type ?? 'brew-build',
+        data: { component: asString(img.component), image_name: asString(img.name), full_name: asString(img.full_name), build_id: asString(img.id), issuer: asString(img.issuer) },
+      };
+      const rebuilt = rule.report.rebuilt ? jmespath.search(img, rule.report.rebuilt) : true;
+      (rebuilt === null || rebuilt === false || rebuilt === '' ? notRebuilt : items).push(item);
+    }
+    const groupItem: ReportItem | undefined = rule.report.group === false ? undefined : {
+      item: asString(artifact.id), type: asString(artifact.type), data: artifact.component === undefined ? {} : { component: asString(artifact.component) },
+    };
+    return { items, notRebuilt, groupItem };
   }
-  return [{
-    item: asString(artifact.nvr ?? artifact.id),
-    type: rule.report.type ?? asString(artifact.type),
-    data: artifact.component === undefined ? {} : { component: asString(artifact.component) },
-  }];
+  return {
+    items: [{
+      item: asString(artifact.nvr ?? artifact.id),
+      type: rule.report.type ?? asString(artifact.type),
+      data: artifact.component === undefined ? {} : { component: asString(artifact.component) },
+    }],
+    notRebuilt: [],
+  };
 }
 
 /** Turns a valid event into the runs its matching rules ask for. Pure: no I/O, ids aside. */
@@ -83,14 +103,14 @@ export class Router {
 
   route(topic: string, event: Json, messageId: string): RunPlan[] {
     const plans: RunPlan[] = [];
-    for (const rule of this.rules) {
-      if (rule.config.topic !== topic) continue;
-      if (!rule.checks.every((c) => checkHolds(event, c))) continue;
+    const matching = this.rules.filter((rule) => rule.config.topic === topic && rule.checks.every((c) => checkHolds(event, c)));
+    for (const rule of matching) {
       const parameters: Record<string, string> = {};
       for (const [name, expr] of Object.entries(rule.config.parameters ?? {})) {
         parameters[name] = boundParameter(asString(jmespath.search(event, expr)), this.opts.maxParameterLength);
       }
       const job = rule.config.job.startsWith('=') ? asString(jmespath.search(event, rule.config.job.slice(1))) : rule.config.job;
+      const { items, notRebuilt, groupItem } = reportItems(rule.config, event);
       plans.push({
         id: this.newId(),
         rule: rule.config.name,
@@ -98,11 +118,17 @@ export class Router {
         job,
         parameters,
         testcase: rule.config.report.testcase,
-        items: reportItems(rule.config, event),
+        items,
+        ...(notRebuilt.length ? { notRebuilt } : {}),
+        ...(groupItem ? { groupItem } : {}),
         context: contextOf(topic, event, messageId),
         timeoutMs: rule.timeoutMs,
+        ...(rule.product ? { product: rule.product } : {}),
+        ...(rule.channel ? { channel: rule.channel } : {}),
       });
     }
+    // The thread's first notice names every job the event starts in its channel.
+    for (const plan of plans) plan.context.jobs = plans.filter((p) => p.channel === plan.channel).map((p) => p.job);
     return plans;
   }
 }

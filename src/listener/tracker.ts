@@ -3,6 +3,7 @@ import type { Journal, Run } from './journal';
 import { outcomeOf, type OutcomeTable } from './outcome';
 import type { Clock, Executor, Logger } from './ports';
 import type { Reporter } from './reporter';
+import type { GateKeeper } from './gate';
 
 export interface TrackerDeps {
   journal: Journal;
@@ -15,6 +16,7 @@ export interface TrackerDeps {
   pollIntervalMs: Map<string, number>;
   /** Polls per second allowed against each executor (each Jenkins). */
   maxPollsPerSecond: Map<string, number>;
+  gate?: GateKeeper;
 }
 
 /**
@@ -73,7 +75,8 @@ export class Tracker {
       if (status.state !== run.state || status.ref.number !== ref.number) {
         log.info({ runId: run.id, job: run.job, state: status.state, ref: status.ref }, 'build state changed');
       }
-      journal.transitionRun(run.id, { state: status.state, buildRef: status.ref, nextPollAt: now + this.interval(run.executor) }, [], now);
+      const effects = status.state === 'running' && run.state !== 'running' ? this.deps.reporter.running(run, status.ref.url) : [];
+      journal.transitionRun(run.id, { state: status.state, buildRef: status.ref, nextPollAt: now + this.interval(run.executor) }, effects, now);
     } catch (err) {
       if (isPermanent(err)) return this.finish(run, 'NOT_BUILT', ref.url, describeError(err));
       log.warn({ runId: run.id, job: run.job, err: describeError(err) }, 'cannot poll the build; will retry');
@@ -82,11 +85,23 @@ export class Tracker {
   }
 
   /** Ends a run: one final result per item and one notice, committed with the state change. */
-  finish(run: Run, buildResult: string, url: string | undefined, reason: string | null, ref = run.buildRef ?? {}): void {
-    const outcome = outcomeOf(buildResult, this.deps.outcomes);
+  finish(run: Run, buildResult: string, url: string | undefined, reason: string | null, ref = run.buildRef ?? {}, outcomeOverride?: string): void {
+    const outcome = outcomeOverride ?? outcomeOf(buildResult, this.deps.outcomes);
     const now = this.deps.clock.now();
     this.deps.log.info({ runId: run.id, messageId: run.messageId, job: run.job, buildResult, outcome, reason }, 'run finished');
     this.deps.journal.transitionRun(run.id, { state: 'finished', buildRef: ref, buildResult, outcome, errorReason: reason, nextPollAt: null },
       this.deps.reporter.finished(run, outcome, url, reason), now);
+    if (run.product) this.deps.gate?.afterResults([...run.items, ...(run.notRebuilt ?? []), ...(run.groupItem ? [run.groupItem] : [])]);
+  }
+
+  /**
+   * The pipeline itself said how the run ended (its test.complete or test.error names the run):
+   * end it now rather than at the next poll. A run already ended is left as it is.
+   */
+  finishFromPipeline(runId: string, outcome: string, url: string | undefined, reason: string | null): boolean {
+    const run = this.deps.journal.getRun(runId);
+    if (!run || run.state === 'finished' || run.state === 'pending') return false;
+    this.finish(run, 'REPORTED', url ?? run.buildRef?.url, reason, run.buildRef ?? {}, outcome);
+    return true;
   }
 }

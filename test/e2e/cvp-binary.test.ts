@@ -84,7 +84,7 @@ describe('the cvp binary', () => {
       const bad = await cvpAsync(['trigger', 'image', '--to', `http://127.0.0.1:${port}`, '--wait', '--set', 'artifact.nvr=foo-broken-1-1']);
       expect(bad.stdout).toContain('finished FAILED');
       expect(bad.status).toBe(1);
-      await eventually('the printed results', () => (listener.out.match(/^result PASSED/gm) ?? []).length === 3 && /^result FAILED .*foo-broken-1-1/m.test(listener.out));
+      await eventually('the printed results', () => (listener.out.match(/^result PASSED/gm) ?? []).length === 4 && /^result FAILED .*foo-broken-1-1/m.test(listener.out));
       expect(listener.out).toMatch(/^slack {3}↳ openshift-integration-pipeline PASSED/m);
     } finally {
       listener.child.kill('SIGTERM');
@@ -109,7 +109,7 @@ describe('the cvp binary', () => {
       });
       const sent = await cvpAsync(['trigger', 'group-testing', '--broker', `stomp://127.0.0.1:${testStompPort()}`]);
       expect(sent.status).toBe(0);
-      await eventually('the printed PASSED results', () => (listener.out.match(/^result PASSED/gm) ?? []).length === 3, 30_000);
+      await eventually('the printed PASSED results', () => (listener.out.match(/^result PASSED/gm) ?? []).length === 4, 30_000);
       const log = listener.err.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; messageId?: string });
       const recorded = log.find((l) => l.msg === 'message recorded');
       expect(recorded?.messageId).toMatch(/^ID:/);
@@ -125,7 +125,8 @@ describe('the cvp binary', () => {
   it('validates event files: a table, a summary, exit 1 when any is invalid', () => {
     const good = cvp(['validate', 'examples/messages']);
     expect(good.status).toBe(0);
-    expect(good.stdout).toMatch(/12 file\(s\): 12 valid, 0 invalid/);
+    // Top-level examples only: 12 ci-messages 1.x, 2 Freshmaker, 1 cvp.gate.decision (legacy/ is a subfolder).
+    expect(good.stdout).toMatch(/15 file\(s\): 15 valid, 0 invalid/);
     const bad = cvp(['validate', 'examples/messages/invalid']);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/brew-build\.test\.complete\.wrong-type\.json\s+INVALID\s+\$\.artifact\.scratch: expected boolean/);

@@ -41,7 +41,7 @@ describe('the core path on a real ActiveMQ', () => {
     await f.startDaemon();
     await publish(groupEvent('tower-group-1'));
 
-    await eventually('three PASSED results', () => f.resultsdb.results.filter((r) => r.outcome === 'PASSED').length === 3);
+    await eventually('four PASSED results', () => f.resultsdb.results.filter((r) => r.outcome === 'PASSED').length === 4);
     const builds = f.jenkins.builds(TOWER_JOB);
     expect(builds).toHaveLength(1);
     expect(f.jenkins.triggerCount(TOWER_JOB)).toBe(1);
@@ -55,7 +55,9 @@ describe('the core path on a real ActiveMQ', () => {
     expect(runId).toMatch(/^[0-9a-f-]{36}$/);
 
     const results = f.resultsdb.results;
-    expect(results.map((r) => r.outcome).sort()).toEqual(['PASSED', 'PASSED', 'PASSED', 'QUEUED', 'QUEUED', 'QUEUED']);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['PASSED', 'PASSED', 'PASSED', 'PASSED', 'QUEUED', 'QUEUED', 'QUEUED', 'QUEUED']);
+    const group = results.filter((r) => r.data.type[0] === 'redhat-container-group');
+    expect(group.map((r) => [r.outcome, r.data.item[0]])).toEqual([['QUEUED', 'tower-group-1'], ['PASSED', 'tower-group-1']]);
     for (const nvr of ['ansible-tower-container-3.5.4-2', 'ansible-tower-memcached-container-1.5.16-4', 'ansible-tower-messaging-container-3.7.21-6']) {
       const mine = results.filter((r) => r.data.item?.[0] === nvr);
       expect(mine.map((r) => r.outcome)).toEqual(['QUEUED', 'PASSED']);
@@ -82,7 +84,7 @@ describe('the core path on a real ActiveMQ', () => {
     f.jenkins.defineJob(TOWER_JOB, { parameters: TOWER_PARAMETERS, result: 'FAILURE', runMs: 100 });
     await f.startDaemon();
     await publish(groupEvent('tower-group-2'));
-    await eventually('three FAILED results', () => f.resultsdb.results.filter((r) => r.outcome === 'FAILED').length === 3);
+    await eventually('four FAILED results', () => f.resultsdb.results.filter((r) => r.outcome === 'FAILED').length === 4);
     expect(f.jenkins.triggerCount(TOWER_JOB)).toBe(1);
     await eventually('the outcome notice', () => f.slack.messages.some((m) => m.text?.includes('FAILED')));
     f.expectNoUnexpected();
@@ -109,7 +111,7 @@ describe('the core path on a real ActiveMQ', () => {
     expect(dead[1].headers['cvp-error-code']).toBe('MESSAGE_NOT_JSON');
     expect(dead[1].body).toBe('this is not JSON');
 
-    await eventually('the valid event\'s results', () => f.resultsdb.results.filter((r) => r.outcome === 'PASSED').length === 3);
+    await eventually('the valid event\'s results', () => f.resultsdb.results.filter((r) => r.outcome === 'PASSED').length === 4);
     expect(f.jenkins.triggerCount(TOWER_JOB)).toBe(1);
     expect(f.log.lines.filter((l) => l.msg === 'message rejected')).toHaveLength(2);
     f.expectNoUnexpected();
@@ -119,7 +121,7 @@ describe('the core path on a real ActiveMQ', () => {
     f.jenkins.defineJob(TOWER_JOB, { parameters: TOWER_PARAMETERS, neverFinishes: true });
     await f.startDaemon(f.configYaml('', '2s'));
     await publish(groupEvent('tower-group-stuck'));
-    await eventually('three ERROR results', () => f.resultsdb.results.filter((r) => r.outcome === 'ERROR').length === 3, 20_000);
+    await eventually('four ERROR results', () => f.resultsdb.results.filter((r) => r.outcome === 'ERROR').length === 4, 20_000);
     const error = f.resultsdb.results.find((r) => r.outcome === 'ERROR')!;
     expect(error.data.error_reason).toEqual(['build did not finish within 2 s']);
     expect(error.note).toBe('build did not finish within 2 s');
@@ -137,7 +139,7 @@ describe('the core path on a real ActiveMQ', () => {
     await f.stopDaemon();
     await publish(groupEvent('tower-group-4'));
     await f.startDaemon();
-    await eventually('three PASSED results', () => f.resultsdb.results.filter((r) => r.outcome === 'PASSED').length === 3);
+    await eventually('four PASSED results', () => f.resultsdb.results.filter((r) => r.outcome === 'PASSED').length === 4);
     expect(f.jenkins.triggerCount(TOWER_JOB)).toBe(1);
   });
 });

@@ -25,15 +25,17 @@ describe('the core path, driven through a fake bus', () => {
       WEB_CONTAINER_IMAGE: '',
       CVP_RUN_ID: build.runId,
     });
-    expect(h.results.results.map((r) => r.outcome)).toEqual(['QUEUED', 'QUEUED', 'QUEUED']);
+    expect(h.results.results.map((r) => r.outcome)).toEqual(['QUEUED', 'QUEUED', 'QUEUED', 'QUEUED']);
     h.executor.finish(build.runId, 'SUCCESS');
     h.clock.advance(10_000);
     await h.settle();
-    const finals = h.results.results.slice(3);
-    expect(finals.map((r) => [r.outcome, r.data.item])).toEqual([
-      ['PASSED', 'ansible-tower-container-3.5.4-2'],
-      ['PASSED', 'ansible-tower-memcached-container-1.5.16-4'],
-      ['PASSED', 'ansible-tower-messaging-container-3.7.21-6'],
+    const finals = h.results.results.slice(4);
+    const groupId = groupEvent().artifact.id;
+    expect(finals.map((r) => [r.outcome, r.data.item, r.data.type])).toEqual([
+      ['PASSED', 'ansible-tower-container-3.5.4-2', 'brew-build'],
+      ['PASSED', 'ansible-tower-memcached-container-1.5.16-4', 'brew-build'],
+      ['PASSED', 'ansible-tower-messaging-container-3.7.21-6', 'brew-build'],
+      ['PASSED', groupId, 'redhat-container-group'],
     ]);
     expect(finals[0]).toMatchObject({
       testcase: { name: 'ansible-tower-35.default.integration', ref_url: 'http://jenkins/job/Pipelines/openshift-integration-pipeline/1/' },
@@ -120,8 +122,9 @@ describe('the core path, driven through a fake bus', () => {
     h.executor.failTrigger.push(permanentError('JOB_NOT_FOUND', 'Jenkins has no job Pipelines/openshift-integration-pipeline (404)'));
     await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent()));
     await h.settle();
-    expect(h.results.results.map((r) => r.outcome)).toEqual(['ERROR', 'ERROR', 'ERROR']);
+    expect(h.results.results.map((r) => r.outcome)).toEqual(['ERROR', 'ERROR', 'ERROR', 'ERROR']);
     expect(h.results.results[0].note).toContain('404');
+    expect(h.results.results[0].data.error_reason).toContain('404');
   });
 
   it('turns a build that never finishes into ERROR after its timeout, with a notice saying so', async () => {
@@ -132,7 +135,7 @@ describe('the core path, driven through a fake bus', () => {
     h.clock.advance(61_000);
     await h.settle();
     expect(h.executor.builds[0].cancelled).toBe(true);
-    expect(h.results.results.slice(3).map((r) => r.outcome)).toEqual(['ERROR', 'ERROR', 'ERROR']);
+    expect(h.results.results.slice(4).map((r) => r.outcome)).toEqual(['ERROR', 'ERROR', 'ERROR', 'ERROR']);
     expect(h.notifier.notices[1].text).toContain('did not finish within 60 s');
   });
 

@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  Effect, EventStatus, IntakeCommit, IntakeRecord, Journal, MessageRecord, NewEffect, Peer, Run, RunPatch, RunState,
+  DecisionRecord, Effect, EventStatus, Gate, GateReason, GateSubject, IntakeCommit, IntakeRecord, Journal, KnownResult,
+  MessageRecord, NewEffect, Peer, Run, RunPatch, RunState,
 } from '../../listener/journal';
 
 const SCHEMA = `
@@ -51,11 +52,54 @@ CREATE TABLE IF NOT EXISTS effects (
   next_at INTEGER NOT NULL,
   last_error TEXT,
   in_flight INTEGER NOT NULL DEFAULT 0,
+  order_key TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   done_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS effects_due ON effects(peer, state, next_at);
-CREATE INDEX IF NOT EXISTS effects_run ON effects(run_id, peer, state);
+CREATE INDEX IF NOT EXISTS effects_order ON effects(order_key, peer, state);
+CREATE INDEX IF NOT EXISTS effects_run ON effects(run_id);
+CREATE TABLE IF NOT EXISTS threads (
+  thread TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  ts TEXT,
+  PRIMARY KEY (thread, channel)
+);
+CREATE TABLE IF NOT EXISTS results (
+  id INTEGER PRIMARY KEY,
+  item TEXT NOT NULL,
+  type TEXT NOT NULL,
+  testcase TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  ref_url TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_item ON results(item, type, testcase, id);
+CREATE TABLE IF NOT EXISTS gates (
+  key TEXT PRIMARY KEY,
+  product TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  decision TEXT,
+  reasons TEXT NOT NULL DEFAULT '[]',
+  released INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS gate_items (
+  gate_key TEXT NOT NULL,
+  item TEXT NOT NULL,
+  type TEXT NOT NULL,
+  PRIMARY KEY (item, type, gate_key)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+  id INTEGER PRIMARY KEY,
+  gate_key TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  action TEXT NOT NULL,
+  reasons TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_gate ON decisions(gate_key, id);
 `;
 
 interface RunRow {
@@ -96,16 +140,31 @@ export class SqliteJournal implements Journal {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertRun: db.prepare(`INSERT OR IGNORE INTO runs (id, message_id, rule, content_hash, plan, state, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`),
-      insertEffect: db.prepare(`INSERT INTO effects (run_id, message_id, peer, payload, state, next_at, created_at)
-        VALUES (?, ?, ?, ?, 'pending', ?, ?)`),
+      insertEffect: db.prepare(`INSERT INTO effects (run_id, message_id, peer, payload, state, next_at, created_at, order_key)
+        VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`),
+      insertResult: db.prepare(`INSERT INTO results (item, type, testcase, outcome, ref_url, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+      threadTs: db.prepare('SELECT ts FROM threads WHERE thread = ? AND channel = ?'),
+      claimThread: db.prepare('INSERT OR IGNORE INTO threads (thread, channel, ts) VALUES (?, ?, NULL)'),
+      setThreadTs: db.prepare('INSERT INTO threads (thread, channel, ts) VALUES (?, ?, ?) ON CONFLICT (thread, channel) DO UPDATE SET ts = excluded.ts'),
+      insertGate: db.prepare(`INSERT OR IGNORE INTO gates (key, product, subject, updated_at) VALUES (?, ?, ?, ?)`),
+      insertGateItem: db.prepare(`INSERT OR IGNORE INTO gate_items (gate_key, item, type) VALUES (?, ?, ?)`),
+      getGate: db.prepare('SELECT * FROM gates WHERE key = ?'),
+      gatesForItem: db.prepare('SELECT gate_key FROM gate_items WHERE item = ? AND type = ?'),
+      openGates: db.prepare(`SELECT key FROM gates WHERE decision IS NULL ORDER BY updated_at LIMIT ?`),
+      latestResults: db.prepare(`SELECT r.* FROM results r JOIN json_each(?) w
+          ON r.item = json_extract(w.value, '$.item') AND r.type = json_extract(w.value, '$.type')
+        WHERE r.id = (SELECT MAX(id) FROM results x WHERE x.item = r.item AND x.type = r.type AND x.testcase = r.testcase)`),
+      updateGate: db.prepare('UPDATE gates SET decision = ?, reasons = ?, released = ?, updated_at = ? WHERE key = ?'),
+      insertDecision: db.prepare(`INSERT INTO decisions (gate_key, decision, mode, action, reasons, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+      decisions: db.prepare('SELECT * FROM decisions WHERE gate_key = ? ORDER BY id'),
       runsInState: db.prepare(`SELECT * FROM runs WHERE state IN (SELECT value FROM json_each(?)) ORDER BY created_at LIMIT ?`),
       runsDue: db.prepare(`SELECT * FROM runs WHERE state IN ('queued', 'running') AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?`),
       nextPoll: db.prepare(`SELECT MIN(next_poll_at) AS t FROM runs WHERE state IN ('queued', 'running')`),
       getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
       runsOfMessage: db.prepare('SELECT * FROM runs WHERE message_id = ? ORDER BY created_at'),
       dueEffects: db.prepare(`SELECT * FROM effects e WHERE e.peer = ? AND e.state = 'pending' AND e.next_at <= ?
-        AND (e.run_id IS NULL OR NOT EXISTS (SELECT 1 FROM effects p WHERE p.run_id = e.run_id AND p.peer = e.peer
-          AND p.id < e.id AND p.state = 'pending'))
+        AND NOT EXISTS (SELECT 1 FROM effects p WHERE p.order_key = e.order_key AND p.peer = e.peer
+          AND p.id < e.id AND p.state = 'pending')
         ORDER BY e.next_at, e.id LIMIT ?`),
       nextEffect: db.prepare(`SELECT MIN(next_at) AS t FROM effects WHERE peer = ? AND state = 'pending'`),
       claimEffect: db.prepare(`UPDATE effects SET attempts = attempts + 1, in_flight = 1 WHERE id = ?`),
@@ -142,11 +201,71 @@ export class SqliteJournal implements Journal {
       }
     }
     for (const e of r.effects) this.insertEffect(e, env.id, r.receivedAt);
+    for (const g of r.gates ?? []) {
+      this.stmts.insertGate.run(g.key, g.product, JSON.stringify(g), r.receivedAt);
+      for (const i of g.items) this.stmts.insertGateItem.run(g.key, i.item, i.type);
+    }
     return { status: 'recorded', runIds, duplicateRuns };
   }
 
   private insertEffect(e: NewEffect, messageId: string | null, now: number): void {
-    this.stmts.insertEffect.run(e.runId, e.runId ? null : messageId, e.peer, JSON.stringify(e.payload), now, now);
+    const orderKey = e.orderKey ?? e.runId ?? messageId ?? 'none';
+    this.stmts.insertEffect.run(e.runId, e.runId ? null : messageId, e.peer, JSON.stringify(e.payload), now, now, orderKey);
+    // What the gate reads: every result CVP writes or takes in, as soon as it is decided.
+    if (e.payload.kind === 'result') {
+      const r = e.payload.result;
+      this.stmts.insertResult.run(String(r.data.item), String(r.data.type), r.testcase.name, r.outcome, r.ref_url ?? null, now);
+    }
+  }
+
+  threadTs(thread: string, channel: string): string | null {
+    return (this.stmts.threadTs.get(thread, channel) as { ts: string } | undefined)?.ts ?? null;
+  }
+
+  claimThread(thread: string, channel: string): boolean {
+    return this.stmts.claimThread.run(thread, channel).changes === 1;
+  }
+
+  setThreadTs(thread: string, channel: string, ts: string): void {
+    this.stmts.setThreadTs.run(thread, channel, ts);
+  }
+
+  gate(key: string): Gate | null {
+    const row = this.stmts.getGate.get(key) as { subject: string; decision: string | null; reasons: string; released: number; updated_at: number } | undefined;
+    if (!row) return null;
+    return {
+      ...(JSON.parse(row.subject) as GateSubject),
+      decision: row.decision as Gate['decision'],
+      reasons: JSON.parse(row.reasons) as GateReason[],
+      released: row.released === 1,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  gatesForItem(item: string, type: string): string[] {
+    return (this.stmts.gatesForItem.all(item, type) as Array<{ gate_key: string }>).map((r) => r.gate_key);
+  }
+
+  openGates(limit: number): string[] {
+    return (this.stmts.openGates.all(limit) as Array<{ key: string }>).map((r) => r.key);
+  }
+
+  latestResults(items: Array<{ item: string; type: string }>): KnownResult[] {
+    const rows = this.stmts.latestResults.all(JSON.stringify(items)) as Array<{ item: string; type: string; testcase: string; outcome: string; ref_url: string | null; created_at: number }>;
+    return rows.map((r) => ({ item: r.item, type: r.type, testcase: r.testcase, outcome: r.outcome, refUrl: r.ref_url, createdAt: r.created_at }));
+  }
+
+  recordDecision(record: DecisionRecord, released: boolean, effects: NewEffect[], now: number): void {
+    this.db.transaction(() => {
+      this.stmts.updateGate.run(record.decision, JSON.stringify(record.reasons), released ? 1 : 0, now, record.gateKey);
+      this.stmts.insertDecision.run(record.gateKey, record.decision, record.mode, record.action, JSON.stringify(record.reasons), record.createdAt);
+      for (const e of effects) this.insertEffect(e, null, now);
+    })();
+  }
+
+  decisions(gateKey: string): DecisionRecord[] {
+    return (this.stmts.decisions.all(gateKey) as Array<{ gate_key: string; decision: string; mode: string; action: string; reasons: string; created_at: number }>)
+      .map((d) => ({ gateKey: d.gate_key, decision: d.decision as 'pass' | 'fail', mode: d.mode, action: d.action, reasons: JSON.parse(d.reasons) as GateReason[], createdAt: d.created_at }));
   }
 
   runsInState(states: RunState[], limit: number): Run[] {
@@ -197,10 +316,10 @@ export class SqliteJournal implements Journal {
     this.db.transaction(() => { for (const id of effectIds) this.stmts.claimEffect.run(id); })();
   }
 
-  completeEffect(effectId: number, now: number, runPatch?: { runId: string; patch: RunPatch }): void {
+  completeEffect(effectId: number, now: number, after?: { thread?: { thread: string; channel: string; ts: string } }): void {
     this.db.transaction(() => {
       this.stmts.completeEffect.run(now, effectId);
-      if (runPatch) this.patchRun(runPatch.runId, runPatch.patch, now);
+      if (after?.thread) this.setThreadTs(after.thread.thread, after.thread.channel, after.thread.ts);
     })();
   }
 
