@@ -7,6 +7,10 @@ import { PrintedResults } from '../adapters/resultsdb/printed-results';
 import { ResultsDbSink } from '../adapters/resultsdb/resultsdb-sink';
 import { ConsoleNotifier } from '../adapters/slack/console-notifier';
 import { HttpReleaseHook } from '../adapters/release/http-release-hook';
+import { PrometheusMetrics } from '../adapters/metrics/prometheus-metrics';
+import { Redactor } from '../config/redactor';
+import { tlsOptions } from './tls-files';
+import { redactingBus, redactingNotifier, redactingRelease, redactingResults } from './redacting-adapters';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import { SqliteJournal } from '../adapters/store/sqlite-journal';
 import { durationMs, type LoadedConfig } from '../config/config';
@@ -31,6 +35,7 @@ export interface Runtime {
 
 export interface Built {
   daemon: Daemon;
+  metrics: PrometheusMetrics;
   intake?: HttpIntake;
   bus?: StompBus;
   journalPath: string;
@@ -79,7 +84,14 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     : new ConsoleNotifier(rt.print);
 
   const bus = config.bus ? new StompBus({
-    servers: config.bus.brokers.map((b) => ({ host: b.host, port: b.port })),
+    servers: config.bus.brokers.map((b, i) => {
+      const tls = b.tls ?? config.bus!.tls;
+      if (!tls) return { host: b.host, port: b.port };
+      const where = b.tls ? `bus.brokers[${i}].tls` : 'bus.tls';
+      // Checked now, so a bad file stops the start; read again at every attempt, so a renewed one is used.
+      tlsOptions(tls, where, loaded.dir, b.host, log, clock.now());
+      return { host: b.host, port: b.port, tls: () => tlsOptions(tls, where, loaded.dir, b.host, null, clock.now()) };
+    }),
     login: config.bus.login,
     passcode: config.bus.passcode,
     consumer: config.bus.consumer,
@@ -91,6 +103,7 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     log,
   }) : undefined;
 
+  const metrics = new PrometheusMetrics({ journal, clock, reconnects: () => bus?.reconnects ?? 0 });
   const outcomes: OutcomeTable = { ...defaultOutcomes, ...(config.outcomes as Partial<OutcomeTable>) };
   const releaseTokens = new Map<string, string>();
   for (const p of config.products ?? []) {
@@ -118,13 +131,22 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     ready: () => {
       const why: string[] = [];
       if (bus && !bus.isSubscribed()) why.push(bus.isConnected() ? 'broker subscriptions not confirmed yet' : 'not connected to the broker');
+      if (!journal.writable()) why.push('the journal is not writable');
       return { ready: why.length === 0, why };
     },
+    metrics: () => metrics.render(),
+    auth: { token: config.intake?.token, hmacSecret: config.intake?.hmac_secret },
+    onUnauthorized: (path) => metrics.unauthorized.inc({ path }),
     log,
   });
 
+  const redactor = new Redactor(loaded.secrets);
   const core = createCore({
-    journal, validator, router, executors, results, notifier, bus,
+    metrics,
+    journal, validator, router, executors,
+    results: redactingResults(results, redactor),
+    notifier: redactingNotifier(notifier, redactor),
+    bus: bus ? redactingBus(bus, redactor) : undefined,
     deadLetter: config.bus?.dead_letter,
     sources: httpIntake ? [httpIntake] : [],
     clock, log, outcomes,
@@ -145,8 +167,8 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
         http: p.release_action.http ? { url: p.release_action.http.url, method: p.release_action.http.method ?? 'POST', token: p.release_action.http.token } : undefined,
       } : undefined,
     }])),
-    release: releaseTokens.size || (config.products ?? []).some((p) => p.release_action?.http)
-      ? new HttpReleaseHook({ tokens: releaseTokens, requestTimeoutMs: 30_000, fetch: rt.fetch }) : undefined,
+    release: (config.products ?? []).some((p) => p.release_action?.http)
+      ? redactingRelease(new HttpReleaseHook({ tokens: releaseTokens, requestTimeoutMs: 30_000, fetch: rt.fetch }), redactor) : undefined,
     ciMessages: config.ci_messages ? {
       contact: config.ci_messages.contact,
       topicPrefix: config.ci_messages.topic_prefix ?? '/topic/VirtualTopic.eng.ci',
@@ -155,5 +177,5 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     pipelineTopics: config.pipeline_results?.topics,
   });
   late.core = core;
-  return { daemon: core.daemon, intake: httpIntake, bus, journalPath };
+  return { daemon: core.daemon, intake: httpIntake, bus, journalPath, metrics };
 }

@@ -7,6 +7,14 @@ import { templatesDir } from '../paths';
 export const TEMPLATES: Record<string, { file: string; topic: string; about: string }> = {
   'group-testing': { file: 'group-testing.json', topic: 'VirtualTopic.eng.ci.redhat-container-group.test.queued', about: 'a group of rebuilt images (Ansible Tower, 3 images)' },
   image: { file: 'image.json', topic: 'VirtualTopic.eng.ci.redhat-container-image.test.queued', about: 'one rebuilt container image' },
+  'group-complete': { file: 'group-complete.json', topic: 'VirtualTopic.eng.ci.redhat-container-group.test.complete', about: 'a pipeline\'s result for a group' },
+  'group-error': { file: 'group-error.json', topic: 'VirtualTopic.eng.ci.redhat-container-group.test.error', about: 'a pipeline\'s error for a group' },
+  'image-complete': { file: 'image-complete.json', topic: 'VirtualTopic.eng.ci.redhat-container-image.test.complete', about: 'a pipeline\'s result for one image' },
+  'image-error': { file: 'image-error.json', topic: 'VirtualTopic.eng.ci.redhat-container-image.test.error', about: 'a pipeline\'s error for one image' },
+  'brew-build-complete': { file: 'brew-build-complete.json', topic: 'VirtualTopic.eng.ci.brew-build.test.complete', about: 'a pipeline\'s result for one build (set pipeline.id to a CVP run id to end that run)' },
+  'brew-build-error': { file: 'brew-build-error.json', topic: 'VirtualTopic.eng.ci.brew-build.test.error', about: 'a pipeline\'s error for one build' },
+  'freshmaker-event': { file: 'freshmaker-event.json', topic: 'VirtualTopic.eng.freshmaker.event.state.changed', about: 'Freshmaker: an event changed state' },
+  'freshmaker-build': { file: 'freshmaker-build.json', topic: 'VirtualTopic.eng.freshmaker.build.state.changed', about: 'Freshmaker: a rebuild changed state' },
 };
 
 export function fillPlaceholders(text: string, now: Date, uuid: () => string = randomUUID): string {

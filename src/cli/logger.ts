@@ -1,13 +1,15 @@
 import pino from 'pino';
 import type { Logger } from '../listener/ports';
+import type { Redactor } from '../config/redactor';
 
 export type LogFormat = 'json' | 'text';
 
 /** JSON lines for machines (default); `text` for a person at a terminal. */
-export function createLogger(opts: { level?: string; format?: LogFormat; destination?: NodeJS.WritableStream }): Logger {
+export function createLogger(opts: { level?: string; format?: LogFormat; destination?: NodeJS.WritableStream; redactor?: Redactor }): Logger {
   const dest = opts.destination ?? process.stderr;
+  const redact = (s: string) => (opts.redactor ? opts.redactor.redact(s) : s);
   if (opts.format === 'text') {
-    return pino({ level: opts.level ?? 'info', base: undefined, timestamp: false }, {
+    return pino({ level: opts.level ?? 'info', base: undefined, timestamp: false, hooks: { streamWrite: redact } }, {
       write(line: string) {
         const { level, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
         const name = ({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' } as Record<string, string>)[String(level)] ?? String(level);
@@ -16,5 +18,6 @@ export function createLogger(opts: { level?: string; format?: LogFormat; destina
       },
     });
   }
-  return pino({ level: opts.level ?? 'info', base: { name: 'cvp' } }, pino.destination({ fd: dest === process.stdout ? 1 : 2, sync: true }));
+  return pino({ level: opts.level ?? 'info', base: { name: 'cvp' }, hooks: { streamWrite: redact } },
+    pino.destination({ fd: dest === process.stdout ? 1 : 2, sync: true }));
 }

@@ -6,6 +6,7 @@ import { systemClock, type Logger } from '../listener/ports';
 import { schemasDir } from '../paths';
 import { EventValidator } from '../validator/event-validator';
 import { SqliteJournal } from '../adapters/store/sqlite-journal';
+import { Redactor } from '../config/redactor';
 import { buildDaemon, journalPathOf } from './build-daemon';
 import { TEMPLATES } from './event-templates';
 import { createLogger, type LogFormat } from './logger';
@@ -23,6 +24,10 @@ export interface RunContext {
   log?: Logger;
 }
 
+function redacting(write: (line: string) => void, redactor: Redactor): (line: string) => void {
+  return (line) => write(redactor.redact(line));
+}
+
 function printProblems(err: unknown, io: RunContext): number {
   if (err instanceof CvpError) {
     io.err(`cvp: ${err.message}`);
@@ -36,7 +41,10 @@ function printProblems(err: unknown, io: RunContext): number {
 async function listen(configFile: string, logFormat: LogFormat, io: RunContext): Promise<number> {
   const validator = new EventValidator(schemasDir);
   const loaded = loadConfig(configFile, io.env, (t) => validator.knows(t));
-  const log = io.log ?? createLogger({ level: io.env.CVP_LOG_LEVEL, format: logFormat });
+  const redactor = new Redactor(loaded.secrets);
+  io.out = redacting(io.out, redactor);
+  io.err = redacting(io.err, redactor);
+  const log = io.log ?? createLogger({ level: io.env.CVP_LOG_LEVEL, format: logFormat, redactor });
   const built = buildDaemon(loaded, { env: io.env, clock: systemClock, log, print: io.out, fetch: io.fetch }, validator);
   await built.daemon.start();
   if (built.intake) io.out(`cvp is listening; send events to ${built.intake.url()}/events (cvp trigger group-testing --to ${built.intake.url()} --wait)`);
@@ -74,11 +82,11 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
       .option('broker', { type: 'string', describe: 'a STOMP broker, e.g. stomp://127.0.0.1:61613' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the event, send nothing' })
       .option('wait', { type: 'boolean', default: false, describe: 'wait for the runs (with --to); exit 0 if all passed, 1 if not' })
-      .option('timeout', { type: 'number', default: 1800, describe: 'seconds --wait waits' })
+      .option('timeout', { type: 'number', default: 1800, describe: 'seconds --wait waits (the intake token, if needed, comes from CVP_INTAKE_TOKEN)' })
       .conflicts('to', 'broker'),
     async (a) => {
       code = await runTrigger({ template: a.template, file: a.file, topic: a.topic, set: a.set, to: a.to, broker: a.broker,
-        dryRun: a['dry-run'], wait: a.wait, timeoutS: a.timeout }, {
+        dryRun: a['dry-run'], wait: a.wait, timeoutS: a.timeout, token: io.env.CVP_INTAKE_TOKEN }, {
         out: io.out, err: io.err, fetch: io.fetch, now: () => new Date(),
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)), log: io.log ?? createLogger({ level: 'warn', format: 'text' }),
       });
@@ -104,12 +112,34 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
       .option('config', { alias: 'c', type: 'string', demandOption: true }),
     (a) => {
       const validator = new EventValidator(schemasDir);
-      const journal = new SqliteJournal(journalPathOf(loadConfig(a.config, io.env, (t) => validator.knows(t))));
+      const loaded = loadConfig(a.config, io.env, (t) => validator.knows(t));
+      io.out = redacting(io.out, new Redactor(loaded.secrets));
+      const journal = new SqliteJournal(journalPathOf(loaded));
       try {
         const ids = journal.eventStatus(a.id) ? [a.id] : journal.messagesAbout(a.id, 50);
         if (!ids.length) { io.err(`cvp: no event with message id, artifact id or NVR ${a.id} in the journal`); code = 1; return; }
         const views = ids.map((id) => eventView(journal.eventStatus(id)!));
         io.out(JSON.stringify(views.length === 1 ? views[0] : views, null, 2));
+      } finally {
+        journal.close();
+      }
+    })
+    .command('decisions', 'the gates\' decisions, newest first (in shadow mode: what would have been released)', (y) => y
+      .option('config', { alias: 'c', type: 'string', demandOption: true })
+      .option('product', { type: 'string', describe: 'only this product' })
+      .option('limit', { type: 'number', default: 50 }),
+    (a) => {
+      const validator = new EventValidator(schemasDir);
+      const loaded = loadConfig(a.config, io.env, (t) => validator.knows(t));
+      const journal = new SqliteJournal(journalPathOf(loaded));
+      try {
+        const rows = journal.allDecisions(a.product, a.limit);
+        io.out(`${'WHEN'.padEnd(24)}  ${'DECISION'.padEnd(8)}  ${'MODE'.padEnd(6)}  ${'ACTION'.padEnd(16)}  GATE (product|type|artifact)`);
+        for (const d of rows) {
+          io.out(`${new Date(d.createdAt).toISOString().padEnd(24)}  ${d.decision.padEnd(8)}  ${d.mode.padEnd(6)}  ${d.action.padEnd(16)}  ${d.gateKey}`);
+        }
+        const counts = rows.reduce<Record<string, number>>((m, d) => ({ ...m, [d.action]: (m[d.action] ?? 0) + 1 }), {});
+        io.out(`${rows.length} decision(s)${Object.keys(counts).length ? `: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}`);
       } finally {
         journal.close();
       }
@@ -131,7 +161,7 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
       const to = a.to ?? `http://${intake.host ?? '127.0.0.1'}:${intake.port ?? 8080}`;
       const journal = new SqliteJournal(journalPathOf(loaded));
       try {
-        code = await runReplay({ ids: a.ids as string[], rejected: a.rejected, since, to, dryRun: a['dry-run'] }, journal, validator, io);
+        code = await runReplay({ ids: a.ids as string[], rejected: a.rejected, since, to, dryRun: a['dry-run'], token: loaded.config.intake?.token }, journal, validator, io);
       } finally {
         journal.close();
       }

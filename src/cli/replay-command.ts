@@ -9,6 +9,7 @@ export interface ReplayArgs {
   since: number;
   to: string;
   dryRun: boolean;
+  token?: string;
 }
 
 export interface ReplayIo {
@@ -49,7 +50,7 @@ export async function runReplay(args: ReplayArgs, journal: Journal, validator: E
     if (args.dryRun) { io.out(`${m.messageId}: valid now; would replay`); continue; }
     const res = await io.fetch(`${args.to.replace(/\/$/, '')}/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(args.token ? { authorization: `Bearer ${args.token}` } : {}) },
       body: JSON.stringify({ id: `replay-${m.messageId}`.slice(0, 200), topic: m.topic, body: m.body }),
     });
     const answer = (await res.json()) as { status?: string; error?: string };

@@ -16,6 +16,8 @@ export interface TriggerArgs {
   dryRun: boolean;
   wait: boolean;
   timeoutS: number;
+  /** The intake's bearer token, when it requires one. */
+  token?: string;
 }
 
 export interface TriggerIo {
@@ -82,7 +84,7 @@ async function sendToIntake(args: TriggerArgs, topic: string, body: unknown, io:
   const base = args.to!.replace(/\/$/, '');
   let res: Response;
   try {
-    res = await io.fetch(`${base}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ topic, body }) });
+    res = await io.fetch(`${base}/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...authHeader(args.token) }, body: JSON.stringify({ topic, body }) });
   } catch (err) {
     io.err(`cannot reach the intake at ${base}: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message} (is \`npm start\` running?)`);
     return 2;
@@ -99,14 +101,18 @@ async function sendToIntake(args: TriggerArgs, topic: string, body: unknown, io:
   }
   if (!args.wait) return 0;
   if (answer.status !== 'accepted') return answer.status === 'duplicate' ? 0 : 1;
-  return waitForOutcome(base, answer.messageId, args.timeoutS, io);
+  return waitForOutcome(base, answer.messageId, args.timeoutS, io, args.token);
 }
 
-async function waitForOutcome(base: string, id: string, timeoutS: number, io: TriggerIo): Promise<number> {
+function authHeader(token: string | undefined): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+async function waitForOutcome(base: string, id: string, timeoutS: number, io: TriggerIo, token?: string): Promise<number> {
   const deadline = io.now().getTime() + timeoutS * 1000;
   const seen = new Map<string, string>();
   for (;;) {
-    const res = await io.fetch(`${base}/events/${encodeURIComponent(id)}`);
+    const res = await io.fetch(`${base}/events/${encodeURIComponent(id)}`, { headers: authHeader(token) });
     if (res.ok) {
       const view = (await res.json()) as EventView;
       for (const run of view.runs) {

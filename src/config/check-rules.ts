@@ -33,6 +33,10 @@ export function regexError(source: string): string | null {
   }
 }
 
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** What the schema cannot say: expressions that do not parse, names used twice, executors not configured. */
 export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: string) => boolean): string[] {
   const problems: string[] = [];
@@ -81,6 +85,10 @@ export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: str
   });
   if (config.ci_messages && !config.bus) problems.push(`${at(['ci_messages'])}: CI messages need a bus section to be sent on`);
   if (config.pipeline_results && !config.bus) problems.push(`${at(['pipeline_results'])}: pipeline results arrive on the bus: add a bus section`);
+  const intake = config.intake;
+  if (intake && intake.enabled !== false && intake.host && !isLoopback(intake.host) && !intake.token && !intake.hmac_secret) {
+    problems.push(`${at(['intake', 'host'])}: the intake listens beyond this machine (${intake.host}): set intake.token or intake.hmac_secret`);
+  }
   const productNames = new Set<string>();
   (config.products ?? []).forEach((p, i) => {
     if (productNames.has(p.name)) problems.push(`${at(['products', i, 'name'])}: product "${p.name}" is defined twice`);

@@ -1,13 +1,16 @@
 /** The configuration as the YAML file states it (schemas/config.schema.json is the authority). */
 export type Duration = number | string;
 
-export interface BrokerConfig { host: string; port: number }
+export interface TlsConfig { cert?: string; key?: string; ca?: string; passphrase?: string; servername?: string }
+
+export interface BrokerConfig { host: string; port: number; tls?: TlsConfig }
 
 export interface BusConfig {
   brokers: BrokerConfig[];
   login?: string;
   passcode?: string;
   consumer: string;
+  tls?: TlsConfig;
   dead_letter?: string;
   heartbeat?: Duration;
   connect_timeout?: Duration;
@@ -16,7 +19,7 @@ export interface BusConfig {
   prefetch?: number;
 }
 
-export interface IntakeConfig { host?: string; port?: number; enabled?: boolean; max_body_bytes?: number }
+export interface IntakeConfig { host?: string; port?: number; enabled?: boolean; max_body_bytes?: number; token?: string; hmac_secret?: string }
 
 export interface JenkinsConfig {
   url: string;
@@ -78,6 +81,7 @@ export interface CvpConfig {
   products?: ProductConfig[];
   ci_messages?: { contact: Record<string, string>; topic_prefix?: string; run_url?: string };
   pipeline_results?: { topics: string[] };
+  allow_inline_secrets?: boolean;
 }
 
 /** A loaded config plus where it came from, so relative paths resolve against the file's folder. */
@@ -85,6 +89,8 @@ export interface LoadedConfig {
   config: CvpConfig;
   file: string;
   dir: string;
+  /** Every secret's value, so that logs and outputs can blank it out. */
+  secrets: string[];
 }
 
 export function durationMs(value: Duration | undefined, fallback: number): number {

@@ -40,25 +40,59 @@ export function keyPath(path: PathSeg[]): string {
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
+/**
+ * The value of ${NAME}: the variable NAME, or the contents of the file NAME_FILE names (the way
+ * container platforms hand out secrets), without its final newline.
+ */
+function lookup(name: string, env: Env): { value?: string; problem?: string } {
+  const direct = env[name];
+  if (direct !== undefined) return { value: direct };
+  const file = env[`${name}_FILE`];
+  if (file === undefined) return { problem: `environment variable ${name} is not set (nor ${name}_FILE)` };
+  try {
+    return { value: readFileSync(file, 'utf8').replace(/\r?\n$/, '') };
+  } catch (err) {
+    return { problem: `${name}_FILE names ${file}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  }
+}
+
+/** Keys whose values are secrets: they must come from the environment, and are never printed. */
+export const SECRET_KEYS = new Set(['token', 'passcode', 'passphrase', 'hmac_secret']);
+
 /** Replaces ${VAR} in every string; a variable that is not set is an error at its key, not an empty secret. */
-function substitute(value: unknown, env: Env, path: PathSeg[], problems: Array<{ path: PathSeg[]; message: string }>): unknown {
+function substitute(value: unknown, env: Env, path: PathSeg[], problems: Array<{ path: PathSeg[]; message: string }>, secrets: string[]): unknown {
   if (typeof value === 'string') {
-    return value.replace(VAR, (_all, name: string) => {
-      const v = env[name];
-      if (v === undefined) {
-        problems.push({ path, message: `environment variable ${name} is not set` });
+    const key = path[path.length - 1];
+    const out = value.replace(VAR, (_all, name: string) => {
+      const v = lookup(name, env);
+      if (v.problem !== undefined) {
+        problems.push({ path, message: v.problem });
         return '';
       }
-      return v;
+      return v.value!;
     });
+    if (typeof key === 'string' && SECRET_KEYS.has(key) && out) secrets.push(out);
+    return out;
   }
-  if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, [...path, i], problems));
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, [...path, i], problems, secrets));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, env, [...path, k], problems);
+    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, env, [...path, k], problems, secrets);
     return out;
   }
   return value;
+}
+
+/** A secret written into the YAML itself ends up in version control and backups: refused unless allowed. */
+function inlineSecrets(value: unknown, path: PathSeg[], found: PathSeg[][]): void {
+  if (Array.isArray(value)) value.forEach((v, i) => inlineSecrets(v, [...path, i], found));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (SECRET_KEYS.has(k) && typeof v === 'string' && v && !VAR.test(v)) found.push([...path, k]);
+      VAR.lastIndex = 0;
+      inlineSecrets(v, [...path, k], found);
+    }
+  }
 }
 
 let configValidator: ReturnType<Ajv2020['compile']> | undefined;
@@ -111,8 +145,17 @@ export function parseConfig(text: string, file: string, env: Env, knowsTopic: (t
   const loc = new ConfigLocator(file, doc, lines);
   const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
   const subst: Array<{ path: PathSeg[]; message: string }> = [];
-  const data = substitute(raw, env, [], subst);
+  const secrets: string[] = [];
+  const data = substitute(raw, env, [], subst, secrets);
   const problems = subst.map((p) => `${loc.at(p.path)}: ${p.message}`);
+  if (!(raw as { allow_inline_secrets?: boolean } | null)?.allow_inline_secrets) {
+    const inline: PathSeg[][] = [];
+    inlineSecrets(raw, [], inline);
+    for (const p of inline) {
+      const name = `CVP_${p.filter((s) => typeof s === 'string').join('_').toUpperCase()}`;
+      problems.push(`${loc.at(p)}: a secret written in the file; write \${${name}} and set ${name} (or ${name}_FILE) in the environment, or set allow_inline_secrets: true`);
+    }
+  }
   const validate = validatorFor();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     problems.push(`${file}:1:1: (top level): expected a mapping of settings, found ${data === null ? 'an empty file' : typeof data}`);
@@ -124,7 +167,7 @@ export function parseConfig(text: string, file: string, env: Env, knowsTopic: (t
   if (problems.length) {
     throw permanentError('CONFIG_INVALID', `${file}: the configuration has ${problems.length} problem(s)`, problems);
   }
-  return { config: data as CvpConfig, file, dir: dirname(resolve(file)) };
+  return { config: data as CvpConfig, file, dir: dirname(resolve(file)), secrets: [...new Set(secrets)] };
 }
 
 export function loadConfig(file: string, env: Env, knowsTopic: (topic: string) => boolean): LoadedConfig {

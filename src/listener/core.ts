@@ -8,7 +8,7 @@ import type { OutcomeTable } from './outcome';
 import { Outbox } from './outbox';
 import { CiMessages } from './ci-messages';
 import { GateKeeper, type ProductPolicy } from './gate';
-import type { Bus, Clock, Executor, Logger, Notifier, ReleaseHook, ResultSink } from './ports';
+import type { Bus, Clock, Executor, Logger, Metrics, Notifier, ReleaseHook, ResultSink } from './ports';
 import { Reporter, type ReporterOptions } from './reporter';
 import type { Router } from './router';
 import { Tracker } from './tracker';
@@ -38,6 +38,7 @@ export interface CoreDeps {
   release?: ReleaseHook;
   ciMessages?: { contact: Record<string, string>; topicPrefix: string; runUrl: string };
   pipelineTopics?: string[];
+  metrics?: Metrics;
 }
 
 export interface Core {
@@ -64,15 +65,16 @@ export function createCore(d: CoreDeps): Core {
     onRuns: () => late.daemon?.runsCreated(),
     onEffects: () => late.daemon?.runsTracked(),
     gate,
+    metrics: d.metrics,
     pipelineTopics: new Set(d.pipelineTopics ?? []),
     onPipelineVerdict: (runId, outcome, url, reason) => {
       if (tracker.finishFromPipeline(runId, outcome, url, reason)) late.daemon?.runsTracked();
     },
   });
   const common = { journal: d.journal, executors: d.executors, reporter, outcomes: d.outcomes, clock: d.clock, log: d.log };
-  const dispatcher = new Dispatcher({ ...common, gate, random: d.random, retry: d.retry, onTracked: () => late.daemon?.runsTracked() });
-  const tracker = new Tracker({ ...common, gate, pollIntervalMs: d.pollIntervalMs, maxPollsPerSecond: d.maxPollsPerSecond });
-  const outbox = new Outbox({ journal: d.journal, clock: d.clock, log: d.log, results: d.results, notifier: d.notifier, bus: d.bus, release: d.release, random: d.random,
+  const dispatcher = new Dispatcher({ ...common, gate, metrics: d.metrics, random: d.random, retry: d.retry, onTracked: () => late.daemon?.runsTracked() });
+  const tracker = new Tracker({ ...common, gate, metrics: d.metrics, pollIntervalMs: d.pollIntervalMs, maxPollsPerSecond: d.maxPollsPerSecond });
+  const outbox = new Outbox({ journal: d.journal, clock: d.clock, log: d.log, results: d.results, notifier: d.notifier, bus: d.bus, release: d.release, random: d.random, metrics: d.metrics,
     baseDelayMs: d.retry?.baseMs, maxDelayMs: d.retry?.maxMs });
   const daemon = new Daemon({
     journal: d.journal, intake, dispatcher, tracker, outbox, bus: d.bus,

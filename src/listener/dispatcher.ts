@@ -1,7 +1,7 @@
 import { describeError, isPermanent } from './errors';
 import type { Journal, Run } from './journal';
 import { outcomeOf, type OutcomeTable } from './outcome';
-import type { Clock, Executor, Logger } from './ports';
+import type { Clock, Executor, Logger, Metrics } from './ports';
 import type { Reporter } from './reporter';
 import { backoff } from './backoff';
 import type { GateKeeper } from './gate';
@@ -19,6 +19,7 @@ export interface DispatcherDeps {
   onTracked?: () => void;
   retry?: { baseMs: number; maxMs: number };
   gate?: GateKeeper;
+  metrics?: Metrics;
 }
 
 /**
@@ -111,12 +112,14 @@ export class Dispatcher {
       deadlineAt: now + run.timeoutMs,
       nextPollAt: now,
     }, this.deps.reporter.started(run, ref.url, first), now);
+    this.deps.metrics?.runTriggered();
     this.deps.onTracked?.();
   }
 
   private failRun(run: Run, reason: string): void {
     const outcome = outcomeOf('NOT_BUILT', this.deps.outcomes);
     this.deps.log.error({ runId: run.id, messageId: run.messageId, job: run.job, reason }, 'run cannot start');
+    this.deps.metrics?.runFinished(outcome);
     this.deps.journal.transitionRun(run.id, { state: 'finished', outcome, buildResult: 'NOT_BUILT', errorReason: reason, nextPollAt: null },
       this.deps.reporter.finished(run, outcome, undefined, reason), this.deps.clock.now());
     if (run.product) this.deps.gate?.afterResults([...run.items, ...(run.notRebuilt ?? []), ...(run.groupItem ? [run.groupItem] : [])]);

@@ -5,7 +5,7 @@ import { CvpError, describeError } from './errors';
 import type { GateKeeper } from './gate';
 import type { GateSubject, IntakeCommit, IntakeRecord, Journal, NewEffect, Verdict } from './journal';
 import { pipelineVerdict, resultEffect } from './pipeline-results';
-import type { Bus, Clock, Delivery, Logger } from './ports';
+import type { Bus, Clock, Delivery, Logger, Metrics } from './ports';
 import type { Router } from './router';
 
 export type IntakeOutcome =
@@ -34,6 +34,7 @@ export interface IntakeDeps {
   pipelineTopics?: Set<string>;
   /** A pipeline's message named one of CVP's runs: end it now. */
   onPipelineVerdict?: (runId: string, outcome: string, url: string | undefined, reason: string | null) => void;
+  metrics?: Metrics;
   maxBatch?: number;
 }
 
@@ -163,6 +164,7 @@ export class Intake {
     batch.forEach((p, i) => {
       const outcome = this.outcomeOf(p.record, commits[i]);
       if (commits[i].status === 'recorded') p.after?.();
+      this.count(p.record, commits[i]);
       if (outcome.status === 'accepted' && outcome.runIds.length) created = true;
       this.deps.log.info({ messageId: p.record.envelope.id, topic: p.record.envelope.topic, status: outcome.status,
         runIds: outcome.status === 'accepted' ? outcome.runIds : undefined }, 'message recorded');
@@ -172,6 +174,18 @@ export class Intake {
     });
     if (created) this.deps.onRuns?.();
     if (effects) this.deps.onEffects?.();
+  }
+
+  private count(record: IntakeRecord, commit: IntakeCommit): void {
+    const m = this.deps.metrics;
+    if (!m) return;
+    // Only topics CVP knows become labels: anyone can post any topic to the intake.
+    const topic = this.deps.validator.knows(record.envelope.topic) ? record.envelope.topic : 'unknown';
+    if (commit.status === 'duplicate') m.messageJudged(topic, 'duplicate');
+    else if (record.verdict.kind === 'rejected') {
+      m.messageJudged(topic, 'rejected', record.verdict.code);
+      if (record.effects.some((e) => e.payload.kind === 'publish')) m.deadLettered(topic);
+    } else m.messageJudged(topic, 'valid');
   }
 
   private outcomeOf(record: IntakeRecord, commit: IntakeCommit): IntakeOutcome {

@@ -217,6 +217,12 @@ export interface Journal {
   /** Records a decision and what it sets off, in one transaction. */
   recordDecision(record: DecisionRecord, released: boolean, effects: NewEffect[], now: number): void;
   decisions(gateKey: string): DecisionRecord[];
+  /** Every decision, newest first; of one product when named. */
+  allDecisions(product: string | undefined, limit: number): DecisionRecord[];
+  /** For metrics: runs by state, undelivered effects by peer, the oldest unfinished run. */
+  stats(now: number): { runsByState: Record<string, number>; effectsPending: Record<string, number>; oldestUnfinishedRunAgeSeconds: number };
+  /** True when a write transaction can be started (the disk is writable, the file not locked for long). */
+  writable(): boolean;
   /** Message ids whose runs concern this artifact id or item (an NVR), newest first. */
   messagesAbout(artifact: string, limit: number): string[];
   /** Messages that were rejected, oldest first, received at or after `since`. */

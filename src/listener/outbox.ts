@@ -1,7 +1,7 @@
 import { backoff } from './backoff';
 import { CvpError, describeError, isPermanent, permanentError } from './errors';
 import type { Effect, Journal, Peer } from './journal';
-import type { Bus, Clock, Logger, Notifier, ReleaseHook, ResultSink } from './ports';
+import type { Bus, Clock, Logger, Metrics, Notifier, ReleaseHook, ResultSink } from './ports';
 
 export interface OutboxDeps {
   journal: Journal;
@@ -16,6 +16,7 @@ export interface OutboxDeps {
   maxDelayMs?: number;
   /** Effects delivered at once per peer. */
   concurrency?: number;
+  metrics?: Metrics;
 }
 
 /**
@@ -52,9 +53,11 @@ export class Outbox {
     try {
       const runPatch = await this.carryOut(effect);
       journal.completeEffect(effect.id, clock.now(), runPatch);
+      this.deps.metrics?.effectDelivered(effect.peer, Math.max(0, clock.now() - effect.createdAt) / 1000);
       log.debug({ effectId: effect.id, runId: effect.runId, peer: effect.peer }, 'effect delivered');
     } catch (err) {
       const why = describeError(err);
+      this.deps.metrics?.effectFailed(effect.peer, isPermanent(err));
       if (isPermanent(err)) {
         log.error({ effectId: effect.id, runId: effect.runId, peer: effect.peer, err: why }, 'effect refused for good; recorded, not retried');
         journal.failEffect(effect.id, clock.now(), why);

@@ -89,6 +89,21 @@ export interface ReleaseHook {
   call(url: string, method: 'POST' | 'PUT', body: string, idempotencyKey: string): Promise<void>;
 }
 
+/** What the core counts; the Prometheus adapter (or nothing) serves it. */
+export interface Metrics {
+  messageJudged(topic: string, verdict: 'valid' | 'rejected' | 'duplicate', code?: string): void;
+  deadLettered(topic: string): void;
+  runFinished(outcome: string): void;
+  runTriggered(): void;
+  effectDelivered(peer: string, latencySeconds: number): void;
+  effectFailed(peer: string, permanent: boolean): void;
+}
+
+export const noMetrics: Metrics = {
+  messageJudged: () => undefined, deadLettered: () => undefined, runFinished: () => undefined,
+  runTriggered: () => undefined, effectDelivered: () => undefined, effectFailed: () => undefined,
+};
+
 export interface Clock {
   now(): number;
 }

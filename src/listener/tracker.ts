@@ -1,7 +1,7 @@
 import { describeError, isPermanent } from './errors';
 import type { Journal, Run } from './journal';
 import { outcomeOf, type OutcomeTable } from './outcome';
-import type { Clock, Executor, Logger } from './ports';
+import type { Clock, Executor, Logger, Metrics } from './ports';
 import type { Reporter } from './reporter';
 import type { GateKeeper } from './gate';
 
@@ -17,6 +17,7 @@ export interface TrackerDeps {
   /** Polls per second allowed against each executor (each Jenkins). */
   maxPollsPerSecond: Map<string, number>;
   gate?: GateKeeper;
+  metrics?: Metrics;
 }
 
 /**
@@ -89,6 +90,7 @@ export class Tracker {
     const outcome = outcomeOverride ?? outcomeOf(buildResult, this.deps.outcomes);
     const now = this.deps.clock.now();
     this.deps.log.info({ runId: run.id, messageId: run.messageId, job: run.job, buildResult, outcome, reason }, 'run finished');
+    this.deps.metrics?.runFinished(outcome);
     this.deps.journal.transitionRun(run.id, { state: 'finished', buildRef: ref, buildResult, outcome, errorReason: reason, nextPollAt: null },
       this.deps.reporter.finished(run, outcome, url, reason), now);
     if (run.product) this.deps.gate?.afterResults([...run.items, ...(run.notRebuilt ?? []), ...(run.groupItem ? [run.groupItem] : [])]);

@@ -116,6 +116,9 @@ describe('the cvp binary', () => {
       const status = cvp(['status', recorded!.messageId!, '--config', config]);
       expect(status.status).toBe(0);
       expect(JSON.parse(status.stdout)).toMatchObject({ status: 'routed', done: true, passed: true });
+      const byNvr = cvp(['status', 'ansible-tower-container-3.5.4-2', '--config', config]);
+      expect(byNvr.status).toBe(0);
+      expect(JSON.parse(byNvr.stdout)).toMatchObject({ messageId: recorded!.messageId, runs: [{ state: 'finished', outcome: 'PASSED' }] });
     } finally {
       listener.child.kill('SIGTERM');
     }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { packageRoot, schemasDir } from '../../src/paths';
@@ -61,7 +62,7 @@ products:
     release: ${mode}
     release_action:
       bus: /queue/cvp-it.${f.id}.release
-      http: { url: "${releaseUrl}", token: release-token }
+      http: { url: "${releaseUrl}", token: "\${RELEASE_TOKEN}" }
     slack_channel: "#tower-gating"
 rules:
   - name: tower-group-testing
@@ -173,6 +174,14 @@ describe('group testing, the gate and the auto-release knob, on a real ActiveMQ'
       expect(validator.validate('VirtualTopic.eng.cvp.gate.decision', JSON.parse(released.messages[0].body))).toEqual({ valid: true });
     } else {
       expect(gate.text).toContain(mode === 'off' ? 'a person decides' : 'would have released');
+      // What the team reads to see how often CVP would have released.
+      const file = join(f.dir, 'cvp.yaml');
+      writeFileSync(file, config(f, mode, releaseUrl));
+      const listed = spawnSync(join(packageRoot, 'bin', 'cvp'), ['decisions', '--config', file], { encoding: 'utf8', env: { ...process.env, JENKINS_TOKEN: 'jenkins-token', SLACK_TOKEN: 'xoxb-slack-token', RELEASE_TOKEN: 'release-token' } });
+      expect(listed.stderr).toBe('');
+      expect(listed.status).toBe(0);
+      expect(listed.stdout).toMatch(new RegExp(`pass\\s+${mode}\\s+${expected}\\s+Ansible Tower\\|redhat-container-group\\|tower-${mode}`));
+      expect(listed.stdout).toContain(`1 decision(s): 1 ${expected}`);
       await new Promise((r) => setTimeout(r, 1_000));
       expect(release.calls).toHaveLength(0);
       expect(released.messages).toHaveLength(0);

@@ -70,7 +70,7 @@ describe('outages of the broker and of the peers', () => {
       expect(f.jenkins.triggerCount(JOB)).toBe(40);
       // Each run: exactly one QUEUED and one final result per item, one start notice and one reply in its thread.
       const queued = f.resultsdb.results.filter((r) => r.outcome === 'QUEUED').length;
-      expect(queued).toBe(80);
+      expect(queued).toBe(120); // 40 runs × (2 images + the group)
       const starts = f.slack.messages.filter((m) => !m.thread_ts);
       expect(starts).toHaveLength(40);
       for (const s of starts) expect(f.slack.thread(s.ts).filter((m) => m.thread_ts === s.ts)).toHaveLength(1);

@@ -47,6 +47,11 @@ export class DaemonProcess {
     return this.starts;
   }
 
+  /** The running daemon's process id (bin/cvp is node itself), e.g. to read /proc/<pid>/status. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async kill(): Promise<void> {
     if (!this.child) return;
     this.child.kill('SIGKILL');

@@ -48,8 +48,10 @@ export class StreamFixture {
     [this.intakePort] = await freePorts(1);
   }
 
-  writeConfig(stompPort: number, consumer: string): string {
+  /** `options.limits`: the daemon's parse limits (schemas/config.schema.json `limits`), its defaults otherwise. */
+  writeConfig(stompPort: number, consumer: string, options: { limits?: { max_message_bytes?: number; max_depth?: number } } = {}): string {
     const file = join(this.dir, 'cvp.yaml');
+    const limits = options.limits ? `limits: ${JSON.stringify(options.limits)}\n` : '';
     writeFileSync(file, `
 bus:
   brokers: [{ host: 127.0.0.1, port: ${stompPort} }]
@@ -76,7 +78,7 @@ slack:
   channel: "#stream"
   api_url: ${this.slack.apiUrl}
 delivery: { base_delay: 100ms, max_delay: 1s }
-rules:
+${limits}rules:
   - name: stream
     topic: VirtualTopic.eng.ci.redhat-container-group.test.queued
     job: ${JOB}

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventView } from '../../listener/event-view';
@@ -13,7 +13,16 @@ export interface HttpIntakeOptions {
   status: (messageId: string) => EventView | null;
   ready: () => { ready: boolean; why: string[] };
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Required on the event endpoints when set: a bearer token, or an HMAC-SHA256 of the body. */
+  auth?: { token?: string; hmacSecret?: string };
+  onUnauthorized?: (path: string) => void;
   log: Logger;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 class HttpError extends Error {
@@ -74,11 +83,32 @@ export class HttpIntake {
     return `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   }
 
+  /** A token, compared in constant time; or a signature over the raw body. Probes and metrics stay open. */
+  private authorized(req: IncomingMessage, body: string | null): boolean {
+    const auth = this.opts.auth;
+    if (!auth || (!auth.token && !auth.hmacSecret)) return true;
+    const header = String(req.headers.authorization ?? '');
+    if (auth.token && header.startsWith('Bearer ') && safeEqual(header.slice(7), auth.token)) return true;
+    if (auth.hmacSecret && body !== null) {
+      const sig = String(req.headers['x-cvp-signature'] ?? '');
+      const expected = `sha256=${createHmac('sha256', auth.hmacSecret).update(body).digest('hex')}`;
+      if (safeEqual(sig, expected)) return true;
+    }
+    return false;
+  }
+
+  private refuse(res: ServerResponse, path: string): void {
+    this.opts.onUnauthorized?.(path);
+    res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="cvp"' });
+    res.end(JSON.stringify({ error: 'unauthorized: send Authorization: Bearer <intake token> or X-CVP-Signature: sha256=<hmac of the body>' }) + '\n');
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://intake');
     if (req.method === 'POST' && url.pathname === '/events') return this.postEvent(req, res);
     const m = /^\/events\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && m) {
+      if (!this.authorized(req, null)) return this.refuse(res, '/events/:id');
       const view = this.opts.status(decodeURIComponent(m[1]));
       if (!view) throw new HttpError(404, `no event with id ${decodeURIComponent(m[1])}`);
       return send(res, 200, view);
@@ -99,6 +129,7 @@ export class HttpIntake {
 
   private async postEvent(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req, this.opts.maxBodyBytes);
+    if (!this.authorized(req, raw)) return this.refuse(res, '/events');
     let wrapper: unknown;
     try {
       wrapper = JSON.parse(raw);

@@ -7,8 +7,11 @@ import type { Bus, Delivery, DeliveryHandler, Logger } from '../../listener/port
 export interface StompServer {
   host: string;
   port: number;
-  /** TLS options (cert, key, ca, passphrase, servername); plain TCP when absent. */
-  tls?: TlsOptions;
+  /**
+   * TLS options (cert, key, ca, passphrase, servername); plain TCP when absent. A function is called
+   * at every attempt, so certificates renewed on disk are picked up without a restart.
+   */
+  tls?: TlsOptions | (() => TlsOptions);
 }
 
 export interface StompBusOptions {
@@ -88,11 +91,18 @@ export class StompBus implements Bus {
     this.serverIndex += 1;
     const where = `${server.tls ? 'stomp+ssl' : 'stomp'}://${server.host}:${server.port}`;
     const hb = this.opts.heartbeatMs;
+    let tls: TlsOptions | undefined;
+    try {
+      tls = typeof server.tls === 'function' ? server.tls() : server.tls;
+    } catch (err) {
+      this.failed(where, err as Error);
+      return;
+    }
     const connectOptions = {
       host: server.host,
       port: server.port,
       timeout: this.opts.connectTimeoutMs,
-      ...(server.tls ? { ssl: true as const, ...server.tls } : {}),
+      ...(tls ? { ssl: true as const, ...tls } : {}),
       connectHeaders: {
         host: '/',
         'accept-version': '1.1,1.2',
@@ -109,13 +119,21 @@ export class StompBus implements Bus {
       client.destroy(new Error(`no CONNECTED frame within ${this.opts.connectTimeoutMs} ms`));
       this.failed(where, new Error(`no CONNECTED frame within ${this.opts.connectTimeoutMs} ms`));
     }, this.opts.connectTimeoutMs);
-    const client = stompit.connect(connectOptions as stompit.connect.ConnectOptions, (err) => {
-      if (settled) return;
+    let client: stompit.Client;
+    try {
+      client = stompit.connect(connectOptions as stompit.connect.ConnectOptions, (err) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(handshake);
+        if (err) return this.failed(where, err);
+        this.connected(client, where);
+      });
+    } catch (err) {
+      // tls.connect throws at once on a key it cannot use (a wrong passphrase, say).
       settled = true;
       clearTimeout(handshake);
-      if (err) return this.failed(where, err);
-      this.connected(client, where);
-    });
+      this.failed(where, err as Error);
+    }
   }
 
   private failed(where: string, err: Error): void {
@@ -289,6 +307,16 @@ export function brokerErrorText(err: Error): string {
     DEPTH_ZERO_SELF_SIGNED_CERT: 'the broker\'s certificate is self-signed and not trusted (check tls.ca)',
     UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the broker\'s certificate is not signed by a trusted CA (check tls.ca)',
     ERR_TLS_CERT_ALTNAME_INVALID: 'the broker\'s certificate does not match its host name',
+    SELF_SIGNED_CERT_IN_CHAIN: 'the broker\'s certificate chain is not trusted (check tls.ca)',
+    ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the broker refused our client certificate (bad certificate)',
+    ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: 'the broker refused our client certificate (unknown CA)',
+    ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the broker does not trust the CA of our client certificate',
+    ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: 'the broker refused our client certificate: it has expired',
+    ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the broker requires a client certificate (set tls.cert and tls.key)',
+    ERR_SSL_BAD_DECRYPT: 'cannot decrypt the client key (wrong tls.passphrase?)',
   };
-  return code && known[code] ? `${known[code]}: ${err.message}` : err.message;
+  if (code && known[code]) return `${known[code]}: ${err.message}`;
+  // Some refusals arrive only as an SSL alert in the message text.
+  if (/alert (bad certificate|certificate unknown|unknown ca|certificate expired)/i.test(err.message)) return `the broker refused our client certificate: ${err.message}`;
+  return err.message;
 }

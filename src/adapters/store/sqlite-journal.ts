@@ -1,10 +1,14 @@
 import Database from 'better-sqlite3';
+import { permanentError } from '../../listener/errors';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   DecisionRecord, Effect, EventStatus, Gate, GateReason, GateSubject, IntakeCommit, IntakeRecord, Journal, KnownResult,
   MessageRecord, NewEffect, Peer, Run, RunPatch, RunState,
 } from '../../listener/journal';
+
+/** Bumped with every change of the tables below; an older file is refused, not misread. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -132,7 +136,15 @@ export class SqliteJournal implements Journal {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    const fresh = !this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'`).get();
+    if (!fresh && version !== SCHEMA_VERSION) {
+      this.db.close();
+      throw permanentError('JOURNAL_FAILED', `the journal ${path} has schema version ${version}, this CVP writes version ${SCHEMA_VERSION}: `
+        + 'let the old version finish its runs, then move the file aside (or point journal.path elsewhere)');
+    }
     this.db.exec(SCHEMA);
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     const db = this.db;
     this.stmts = {
       messageExists: db.prepare('SELECT 1 FROM messages WHERE message_id = ?'),
@@ -157,6 +169,10 @@ export class SqliteJournal implements Journal {
       updateGate: db.prepare('UPDATE gates SET decision = ?, reasons = ?, released = ?, updated_at = ? WHERE key = ?'),
       insertDecision: db.prepare(`INSERT INTO decisions (gate_key, decision, mode, action, reasons, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
       decisions: db.prepare('SELECT * FROM decisions WHERE gate_key = ? ORDER BY id'),
+      allDecisions: db.prepare(`SELECT d.* FROM decisions d JOIN gates g ON g.key = d.gate_key WHERE (@product IS NULL OR g.product = @product) ORDER BY d.id DESC LIMIT @limit`),
+      runsByState: db.prepare('SELECT state, COUNT(*) AS n FROM runs GROUP BY state'),
+      effectsPending: db.prepare(`SELECT peer, COUNT(*) AS n FROM effects WHERE state = 'pending' GROUP BY peer`),
+      oldestRun: db.prepare(`SELECT MIN(created_at) AS t FROM runs WHERE state != 'finished'`),
       runsInState: db.prepare(`SELECT * FROM runs WHERE state IN (SELECT value FROM json_each(?)) ORDER BY created_at LIMIT ?`),
       runsDue: db.prepare(`SELECT * FROM runs WHERE state IN ('queued', 'running') AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?`),
       nextPoll: db.prepare(`SELECT MIN(next_poll_at) AS t FROM runs WHERE state IN ('queued', 'running')`),
@@ -172,9 +188,9 @@ export class SqliteJournal implements Journal {
       retryEffect: db.prepare(`UPDATE effects SET in_flight = 0, next_at = ?, last_error = ? WHERE id = ?`),
       failEffect: db.prepare(`UPDATE effects SET state = 'failed', in_flight = 0, done_at = ?, last_error = ? WHERE id = ?`),
       getMessage: db.prepare('SELECT * FROM messages WHERE message_id = ?'),
-      messagesAbout: db.prepare(`SELECT message_id FROM runs WHERE json_extract(plan, '$.context.artifactId') = ?1
-        OR EXISTS (SELECT 1 FROM json_each(runs.plan, '$.items') WHERE json_extract(value, '$.item') = ?1)
-        GROUP BY message_id ORDER BY MAX(created_at) DESC LIMIT ?2`),
+      messagesAbout: db.prepare(`SELECT message_id FROM runs WHERE json_extract(plan, '$.context.artifactId') = @artifact
+        OR EXISTS (SELECT 1 FROM json_each(runs.plan, '$.items') WHERE json_extract(value, '$.item') = @artifact)
+        GROUP BY message_id ORDER BY MAX(created_at) DESC LIMIT @limit`),
       rejected: db.prepare(`SELECT * FROM messages WHERE status = 'rejected' AND received_at >= ? ORDER BY received_at, pk LIMIT ?`),
       effectsOfMessage: db.prepare(`SELECT * FROM effects WHERE message_id = ? OR run_id IN (SELECT id FROM runs WHERE message_id = ?) ORDER BY id`),
     };
@@ -264,8 +280,11 @@ export class SqliteJournal implements Journal {
   }
 
   decisions(gateKey: string): DecisionRecord[] {
-    return (this.stmts.decisions.all(gateKey) as Array<{ gate_key: string; decision: string; mode: string; action: string; reasons: string; created_at: number }>)
-      .map((d) => ({ gateKey: d.gate_key, decision: d.decision as 'pass' | 'fail', mode: d.mode, action: d.action, reasons: JSON.parse(d.reasons) as GateReason[], createdAt: d.created_at }));
+    return (this.stmts.decisions.all(gateKey) as DecisionRow[]).map(toDecision);
+  }
+
+  allDecisions(product: string | undefined, limit: number): DecisionRecord[] {
+    return (this.stmts.allDecisions.all({ product: product ?? null, limit }) as DecisionRow[]).map(toDecision);
   }
 
   runsInState(states: RunState[], limit: number): Run[] {
@@ -342,16 +361,41 @@ export class SqliteJournal implements Journal {
   }
 
   messagesAbout(artifact: string, limit: number): string[] {
-    return (this.stmts.messagesAbout.all(artifact, limit) as Array<{ message_id: string }>).map((r) => r.message_id);
+    return (this.stmts.messagesAbout.all({ artifact, limit }) as Array<{ message_id: string }>).map((r) => r.message_id);
   }
 
   rejectedMessages(since: number, limit: number): MessageRecord[] {
     return (this.stmts.rejected.all(since, limit) as MessageRow[]).map(toMessage);
   }
 
+  stats(now: number): { runsByState: Record<string, number>; effectsPending: Record<string, number>; oldestUnfinishedRunAgeSeconds: number } {
+    const runsByState: Record<string, number> = {};
+    for (const r of this.stmts.runsByState.all() as Array<{ state: string; n: number }>) runsByState[r.state] = r.n;
+    const effectsPending: Record<string, number> = {};
+    for (const r of this.stmts.effectsPending.all() as Array<{ peer: string; n: number }>) effectsPending[r.peer] = r.n;
+    const oldest = (this.stmts.oldestRun.get() as { t: number | null }).t;
+    return { runsByState, effectsPending, oldestUnfinishedRunAgeSeconds: oldest === null ? 0 : Math.max(0, (now - oldest) / 1000) };
+  }
+
+  writable(): boolean {
+    if (!this.db.open) return false;
+    try {
+      this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+interface DecisionRow { gate_key: string; decision: string; mode: string; action: string; reasons: string; created_at: number }
+
+function toDecision(d: DecisionRow): DecisionRecord {
+  return { gateKey: d.gate_key, decision: d.decision as 'pass' | 'fail', mode: d.mode, action: d.action, reasons: JSON.parse(d.reasons) as GateReason[], createdAt: d.created_at };
 }
 
 interface MessageRow { message_id: string; topic: string; status: string; reasons: string; received_at: number; body: string }
