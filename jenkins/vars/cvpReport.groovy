@@ -23,7 +23,7 @@ import com.example.cvp.Values
  *                 'artifact': one redhat-container-group message for the whole group, whose
  *                 artifact is the event's, with only the images that were rebuilt
  *   runUrl        default env.BUILD_URL;  logUrl  default runUrl + 'console'
- *   pipelineId    default cvp-<namespace>-<image build id> per image, cvp-<namespace>-<group id> per artifact
+ *   pipelineId    default the CVP_RUN_ID the job was started with (so CVP ends that run at once), else cvp-<namespace>-<image build id> per image, cvp-<namespace>-<group id> per artifact
  *   pipelineName  default env.JOB_NAME (else namespace); pipeline.build is env.BUILD_NUMBER when set
  *   system        list of [architecture:, os:, provider:] (test.complete; default [])
  *   note          optional note
@@ -84,7 +84,7 @@ def call(Map args = [:]) {
         Map m = new LinkedHashMap(common)
         m.putAll(verdict)
         m.artifact = CiMessage.groupArtifact((Map) event.body.artifact)
-        m.pipelineId = args.pipelineId ?: "cvp-${args.namespace}-${event.artifactId}".toString()
+        m.pipelineId = args.pipelineId ?: (event.runId ?: "cvp-${args.namespace}-${event.artifactId}".toString())
         messages << m
     } else {
         for (Map image : event.images) {
@@ -97,7 +97,7 @@ def call(Map args = [:]) {
                 m.note = "image ${image.name} was not rebuilt for this event (no full_name): not tested".toString()
             }
             m.artifact = CiMessage.brewBuild(image)
-            m.pipelineId = args.pipelineId ?: "cvp-${args.namespace}-${m.artifact.id}".toString()
+            m.pipelineId = args.pipelineId ?: (event.runId ?: "cvp-${args.namespace}-${m.artifact.id}".toString())
             messages << m
         }
     }

@@ -21,6 +21,7 @@ describe('nothing lost, nothing twice', () => {
     const seed = Number(process.env.CVP_TEST_SEED ?? Date.now() % 100000);
     const random = seeded(seed);
     const daemon = new DaemonProcess(f.writeConfig(testStompPort(), `Consumer.cvp-crash.${tag}`), f.dir, f.env);
+    f.daemons.push(daemon);
     daemon.start();
     await eventually('the daemon to subscribe', () => { daemon.assertAlive(); return f.ready(); }, 30_000);
     const publishing = publishStream(testStompPort(), tag, 0, EVENTS);
@@ -53,6 +54,7 @@ describe('nothing lost, nothing twice', () => {
     const EVENTS = 300;
     const tag = `t${randomUUID().slice(0, 6)}`;
     const daemon = new DaemonProcess(f.writeConfig(testStompPort(), `Consumer.cvp-term.${tag}`), f.dir, f.env);
+    f.daemons.push(daemon);
     daemon.start();
     await eventually('the daemon to subscribe', () => { daemon.assertAlive(); return f.ready(); }, 30_000);
     const publishing = publishStream(testStompPort(), tag, 0, EVENTS);

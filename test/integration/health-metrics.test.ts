@@ -28,6 +28,7 @@ describe('health and metrics', () => {
   it('/readyz follows the broker; /metrics counts a stream of valid and invalid events', async () => {
     const tag = `m${randomUUID().slice(0, 6)}`;
     const daemon = new DaemonProcess(f.writeConfig(broker.stompPort, `Consumer.cvp-metrics.${tag}`), f.dir, f.env);
+    f.daemons.push(daemon);
     const base = `http://127.0.0.1:${f.intakePort}`;
     try {
       daemon.start();

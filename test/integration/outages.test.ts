@@ -16,6 +16,7 @@ describe('outages of the broker and of the peers', () => {
     const broker: Broker = await startBroker();
     const tag = `b${randomUUID().slice(0, 6)}`;
     const daemon = new DaemonProcess(f.writeConfig(broker.stompPort, `Consumer.cvp-outage.${tag}`), f.dir, f.env);
+    f.daemons.push(daemon);
     try {
       daemon.start();
       await eventually('the daemon to subscribe', () => { daemon.assertAlive(); return f.ready(); }, 30_000);
@@ -41,6 +42,7 @@ describe('outages of the broker and of the peers', () => {
   it('delivers every effect once after Jenkins answers 503, ResultsDB refuses connections and Slack rate-limits, each for a while, without one holding up another', async () => {
     const tag = `p${randomUUID().slice(0, 6)}`;
     const daemon = new DaemonProcess(f.writeConfig(testStompPort(), `Consumer.cvp-peers.${tag}`), f.dir, f.env);
+    f.daemons.push(daemon);
     try {
       daemon.start();
       await eventually('the daemon to subscribe', () => { daemon.assertAlive(); return f.ready(); }, 30_000);

@@ -40,6 +40,8 @@ export class StreamFixture {
   readonly resultsdb = new ResultsDbStandIn({ outcomes: ['PASSED', 'INFO', 'FAILED', 'NEEDS_INSPECTION', 'QUEUED', 'RUNNING', 'ERROR'] });
   readonly slack = new SlackStandIn({ token: 'xoxb-slack-token' });
   intakePort = 0;
+  /** Daemon processes of this fixture, killed by stop() whatever the test did. */
+  readonly daemons: Array<{ kill(): Promise<void> }> = [];
   readonly env = { JENKINS_TOKEN: 'jenkins-token', SLACK_TOKEN: 'xoxb-slack-token' };
 
   async start(jobMs = 20): Promise<void> {
@@ -115,6 +117,7 @@ ${limits}rules:
   }
 
   async stop(): Promise<void> {
+    for (const d of this.daemons) await d.kill();
     await Promise.all([this.jenkins.stop(), this.resultsdb.stop(), this.slack.stop()]);
     if (!process.env.CVP_TEST_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }
