@@ -49,7 +49,7 @@ describe('configuration', () => {
   });
 
   it('names the file, line and key of an unset variable', () => {
-    expect(problems(base)).toEqual(['cvp.yaml:5:10: jenkins.token: environment variable JENKINS_TOKEN is not set']);
+    expect(problems(base)).toEqual(['cvp.yaml:5:10: jenkins.token: environment variable JENKINS_TOKEN is not set (nor JENKINS_TOKEN_FILE)']);
   });
 
   it('names the file, line and key of an unknown key and of a wrong value', () => {
@@ -108,5 +108,27 @@ describe('configuration', () => {
     expect(block).not.toBeNull();
     const loaded = parseConfig(block![1], 'README.md', { JENKINS_TOKEN: 't', SLACK_TOKEN: 's' }, knows);
     expect(loaded.config.rules[0].name).toBeTruthy();
+  });
+});
+
+describe('secrets in the configuration', () => {
+  it('reads ${VAR} from the file VAR_FILE names, without its final newline', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cvp-secret-'));
+    try {
+      writeFileSync(join(dir, 'token'), 'from-a-file\n');
+      const loaded = parseConfig(base, 'cvp.yaml', { JENKINS_TOKEN_FILE: join(dir, 'token') }, knows);
+      expect(loaded.config.jenkins?.token).toBe('from-a-file');
+      expect(loaded.secrets).toEqual(['from-a-file']);
+      expect(problems(base, { JENKINS_TOKEN_FILE: join(dir, 'missing') })[0]).toMatch(/JENKINS_TOKEN_FILE names .*missing, which cannot be read \(ENOENT\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a secret written in the file, unless allowed', () => {
+    const inline = base.replace('token: ${JENKINS_TOKEN}', 'token: abc123secret');
+    expect(problems(inline)).toEqual([expect.stringMatching(/^cvp\.yaml:5:10: jenkins\.token: a secret written in the file; write \$\{CVP_JENKINS_TOKEN\}/)]);
+    const allowed = parseConfig(`allow_inline_secrets: true\n${inline}`, 'cvp.yaml', {}, knows);
+    expect(allowed.config.jenkins?.token).toBe('abc123secret');
   });
 });
