@@ -1,25 +1,16 @@
 import { describeError, isPermanent } from './errors';
-import type { Journal, Run } from './journal';
-import { outcomeOf, type OutcomeTable } from './outcome';
-import type { Clock, Executor, Logger, Metrics } from './ports';
-import type { Reporter } from './reporter';
+import type { Run } from './journal';
+import { outcomeOf } from './outcome';
+import type { Executor } from './ports';
 import { backoff } from './backoff';
-import type { GateKeeper } from './gate';
+import type { RunDeps } from './run-deps';
 
-export interface DispatcherDeps {
-  journal: Journal;
-  executors: Map<string, Executor>;
-  reporter: Reporter;
-  outcomes: OutcomeTable;
-  clock: Clock;
-  log: Logger;
+export interface DispatcherDeps extends RunDeps {
   random?: () => number;
   /** Runs triggered at once; more wait for the next pass. */
   concurrency?: number;
   onTracked?: () => void;
   retry?: { baseMs: number; maxMs: number };
-  gate?: GateKeeper;
-  metrics?: Metrics;
 }
 
 /**

@@ -1,23 +1,13 @@
 import { describeError, isPermanent } from './errors';
-import type { Journal, Run } from './journal';
-import { outcomeOf, type OutcomeTable } from './outcome';
-import type { Clock, Executor, Logger, Metrics } from './ports';
-import type { Reporter } from './reporter';
-import type { GateKeeper } from './gate';
+import type { Run } from './journal';
+import { outcomeOf } from './outcome';
+import type { RunDeps } from './run-deps';
 
-export interface TrackerDeps {
-  journal: Journal;
-  executors: Map<string, Executor>;
-  reporter: Reporter;
-  outcomes: OutcomeTable;
-  clock: Clock;
-  log: Logger;
+export interface TrackerDeps extends RunDeps {
   /** How often one build is polled, per executor. */
   pollIntervalMs: Map<string, number>;
   /** Polls per second allowed against each executor (each Jenkins). */
   maxPollsPerSecond: Map<string, number>;
-  gate?: GateKeeper;
-  metrics?: Metrics;
 }
 
 /**

@@ -1,0 +1,17 @@
+import type { GateKeeper } from './gate';
+import type { Journal } from './journal';
+import type { OutcomeTable } from './outcome';
+import type { Clock, Executor, Logger, Metrics } from './ports';
+import type { Reporter } from './reporter';
+
+/** What the parts that move runs along (dispatcher, tracker) both use. */
+export interface RunDeps {
+  journal: Journal;
+  executors: Map<string, Executor>;
+  reporter: Reporter;
+  outcomes: OutcomeTable;
+  clock: Clock;
+  log: Logger;
+  gate?: GateKeeper;
+  metrics?: Metrics;
+}
