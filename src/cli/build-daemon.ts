@@ -88,9 +88,10 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
       const tls = b.tls ?? config.bus!.tls;
       if (!tls) return { host: b.host, port: b.port };
       const where = b.tls ? `bus.brokers[${i}].tls` : 'bus.tls';
-      // Checked now, so a bad file stops the start; read again at every attempt, so a renewed one is used.
-      tlsOptions(tls, where, loaded.dir, b.host, log, clock.now());
-      return { host: b.host, port: b.port, tls: () => tlsOptions(tls, where, loaded.dir, b.host, null, clock.now()) };
+      // Checked now, so a bad file stops the start; read again at every attempt, so a renewed one is
+      // used. An expired certificate does not stop the start: each attempt's error says it expired.
+      tlsOptions(tls, where, loaded.dir, b.host, clock.now());
+      return { host: b.host, port: b.port, tls: () => tlsOptions(tls, where, loaded.dir, b.host, clock.now()) };
     }),
     login: config.bus.login,
     passcode: config.bus.passcode,

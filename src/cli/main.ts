@@ -11,6 +11,7 @@ import { buildDaemon, journalPathOf } from './build-daemon';
 import { TEMPLATES } from './event-templates';
 import { createLogger, type LogFormat } from './logger';
 import { runReplay } from './replay-command';
+import { checkTlsFiles } from './tls-files';
 import { runTrigger } from './trigger-command';
 import { printVerdicts, validateFiles } from './validate-command';
 
@@ -104,6 +105,8 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
         (a) => {
           const validator = new EventValidator(schemasDir);
           const loaded = loadConfig(a.file, io.env, (t) => validator.knows(t));
+          // The certificate files and the key's passphrase too, as `listen` would find them.
+          checkTlsFiles(loaded.config, loaded.dir, Date.now());
           io.out(`${a.file}: OK (${loaded.config.rules.length} rule(s): ${loaded.config.rules.map((r) => r.name).join(', ')})`);
         })
       .demandCommand(1, 'say which: cvp config check FILE'))

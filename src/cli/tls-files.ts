@@ -2,16 +2,18 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
-import type { TlsConfig } from '../config/config';
+import type { CvpConfig, TlsConfig } from '../config/config';
 import { permanentError } from '../listener/errors';
-import type { Logger } from '../listener/ports';
 
 /**
  * Reads a broker's TLS files at start-up, so a missing or unreadable file is one clear error then,
- * not a failure at every reconnect. An expired or not-yet-valid client certificate is reported
- * too (the broker will refuse it), but the daemon starts: the file may be renewed in place.
+ * not a failure at every reconnect. An expired or not-yet-valid client certificate does not stop
+ * the start (the file may be renewed in place): it is named as the cause of each refused attempt.
  */
-export function tlsOptions(tls: TlsConfig, where: string, baseDir: string, host: string, log: Logger | null, now: number): ConnectionOptions {
+/** Why the broker will refuse the certificate, if the certificate itself says so (it expired). */
+export type TlsAttempt = ConnectionOptions & { certificateProblem?: string };
+
+export function tlsOptions(tls: TlsConfig, where: string, baseDir: string, host: string, now: number): TlsAttempt {
   const read = (key: 'cert' | 'key' | 'ca'): Buffer | undefined => {
     const path = tls[key];
     if (!path) return undefined;
@@ -26,18 +28,19 @@ export function tlsOptions(tls: TlsConfig, where: string, baseDir: string, host:
   const key = read('key');
   const ca = read('ca');
   if ((cert && !key) || (key && !cert)) throw permanentError('CONFIG_INVALID', `${where}: a client certificate needs both cert and key`);
+  let certificateProblem: string | undefined;
   if (cert) {
     try {
       const x = new X509Certificate(cert);
       const from = Date.parse(x.validFrom);
       const to = Date.parse(x.validTo);
-      if (now > to) log?.error({ broker: where, certificate: tls.cert, validTo: x.validTo }, 'the client certificate has expired; the broker will refuse it');
-      else if (now < from) log?.error({ broker: where, certificate: tls.cert, validFrom: x.validFrom }, 'the client certificate is not valid yet');
+      if (now > to) certificateProblem = `our client certificate ${tls.cert} expired on ${x.validTo}`;
+      else if (now < from) certificateProblem = `our client certificate ${tls.cert} is not valid before ${x.validFrom}`;
     } catch (err) {
       throw permanentError('CONFIG_INVALID', `${where}.cert: ${tls.cert} is not a PEM certificate (${(err as Error).message})`);
     }
   }
-  const options: ConnectionOptions = {
+  const options: TlsAttempt = {
     ...(cert ? { cert } : {}),
     ...(key ? { key } : {}),
     ...(ca ? { ca } : {}),
@@ -52,5 +55,13 @@ export function tlsOptions(tls: TlsConfig, where: string, baseDir: string, host:
       : /key values mismatch/i.test((err as Error).message) ? 'the key does not belong to the certificate' : (err as Error).message;
     throw permanentError('CONFIG_INVALID', `${where}: ${why}`);
   }
-  return options;
+  return certificateProblem ? { ...options, certificateProblem } : options;
+}
+
+/** Every broker's TLS files, checked as the daemon would at start-up (for `cvp config check`). */
+export function checkTlsFiles(config: CvpConfig, baseDir: string, now: number): void {
+  config.bus?.brokers.forEach((b, i) => {
+    const tls = b.tls ?? config.bus!.tls;
+    if (tls) tlsOptions(tls, b.tls ? `bus.brokers[${i}].tls` : 'bus.tls', baseDir, b.host, now);
+  });
 }

@@ -91,18 +91,21 @@ export class StompBus implements Bus {
     this.serverIndex += 1;
     const where = `${server.tls ? 'stomp+ssl' : 'stomp'}://${server.host}:${server.port}`;
     const hb = this.opts.heartbeatMs;
-    let tls: TlsOptions | undefined;
+    let tls: (TlsOptions & { certificateProblem?: string }) | undefined;
     try {
       tls = typeof server.tls === 'function' ? server.tls() : server.tls;
     } catch (err) {
       this.failed(where, err as Error);
       return;
     }
+    // A cause the certificate itself gives (it expired) says more than the broker's generic alert.
+    const { certificateProblem, ...tlsOptions } = tls ?? {};
+    const hint = certificateProblem;
     const connectOptions = {
       host: server.host,
       port: server.port,
       timeout: this.opts.connectTimeoutMs,
-      ...(tls ? { ssl: true as const, ...tls } : {}),
+      ...(tls ? { ssl: true as const, ...tlsOptions } : {}),
       connectHeaders: {
         host: '/',
         'accept-version': '1.1,1.2',
@@ -117,7 +120,7 @@ export class StompBus implements Bus {
       if (settled) return;
       settled = true;
       client.destroy(new Error(`no CONNECTED frame within ${this.opts.connectTimeoutMs} ms`));
-      this.failed(where, new Error(`no CONNECTED frame within ${this.opts.connectTimeoutMs} ms`));
+      this.failed(where, new Error(`no CONNECTED frame within ${this.opts.connectTimeoutMs} ms`), hint);
     }, this.opts.connectTimeoutMs);
     let client: stompit.Client;
     try {
@@ -125,21 +128,22 @@ export class StompBus implements Bus {
         if (settled) return;
         settled = true;
         clearTimeout(handshake);
-        if (err) return this.failed(where, err);
+        if (err) return this.failed(where, err, hint);
         this.connected(client, where);
       });
     } catch (err) {
       // tls.connect throws at once on a key it cannot use (a wrong passphrase, say).
       settled = true;
       clearTimeout(handshake);
-      this.failed(where, err as Error);
+      this.failed(where, err as Error, hint);
     }
   }
 
-  private failed(where: string, err: Error): void {
+  private failed(where: string, err: Error, hint?: string): void {
     this.failures += 1;
     const delay = backoff(this.failures, this.opts.random ?? Math.random, this.opts.reconnectDelayMs, this.opts.maxReconnectDelayMs);
-    this.opts.log.error({ broker: where, err: brokerErrorText(err), retryInMs: delay }, 'cannot connect to the broker');
+    const cause = hint ? `${hint}, so the broker refuses it (${brokerErrorText(err)})` : brokerErrorText(err);
+    this.opts.log.error({ broker: where, err: cause, retryInMs: delay }, 'cannot connect to the broker');
     this.schedule(delay);
   }
 
@@ -298,6 +302,7 @@ export class StompBus implements Bus {
 /** Names the cause in words a person on call can act on. */
 export function brokerErrorText(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
+  const message = err.message.trim();
   const known: Record<string, string> = {
     ECONNREFUSED: 'connection refused (is the broker running on this port?)',
     ENOTFOUND: 'host not found',
@@ -309,14 +314,14 @@ export function brokerErrorText(err: Error): string {
     ERR_TLS_CERT_ALTNAME_INVALID: 'the broker\'s certificate does not match its host name',
     SELF_SIGNED_CERT_IN_CHAIN: 'the broker\'s certificate chain is not trusted (check tls.ca)',
     ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the broker refused our client certificate (bad certificate)',
-    ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: 'the broker refused our client certificate (unknown CA)',
+    ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: 'the broker does not trust our client certificate (certificate unknown: signed by a CA it does not know, or expired)',
     ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the broker does not trust the CA of our client certificate',
     ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: 'the broker refused our client certificate: it has expired',
     ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the broker requires a client certificate (set tls.cert and tls.key)',
     ERR_SSL_BAD_DECRYPT: 'cannot decrypt the client key (wrong tls.passphrase?)',
   };
-  if (code && known[code]) return `${known[code]}: ${err.message}`;
+  if (code && known[code]) return `${known[code]}: ${message}`;
   // Some refusals arrive only as an SSL alert in the message text.
-  if (/alert (bad certificate|certificate unknown|unknown ca|certificate expired)/i.test(err.message)) return `the broker refused our client certificate: ${err.message}`;
-  return err.message;
+  if (/alert (bad certificate|certificate unknown|unknown ca|certificate expired)/i.test(message)) return `the broker refused our client certificate: ${message}`;
+  return message;
 }

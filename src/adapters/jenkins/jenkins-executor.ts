@@ -34,7 +34,12 @@ export class JenkinsExecutor implements Executor {
       base.username = encodeURIComponent(opts.user);
       base.password = encodeURIComponent(opts.token ?? '');
     }
-    this.client = new Jenkins({ baseUrl: base.toString().replace(/\/$/, ''), crumbIssuer: true, timeout: opts.requestTimeoutMs } as never) as unknown as JenkinsClient;
+    // The library sets Referer to its base URL when none is given: with the token in it, that would
+    // put the token in every access log. Our own, without credentials, keeps it out.
+    this.client = new Jenkins({
+      baseUrl: base.toString().replace(/\/$/, ''), crumbIssuer: true, timeout: opts.requestTimeoutMs,
+      headers: { referer: `${this.where}/` },
+    } as never) as unknown as JenkinsClient;
   }
 
   /** The client's errors carry the token in the URL; every message here is rebuilt without it. */
