@@ -95,14 +95,13 @@ export class Dispatcher {
   private markQueued(run: Run, ref: { queueId?: string; number?: number; url?: string }): void {
     const now = this.deps.clock.now();
     // The event's first run to start opens its Slack thread; the others reply in it.
-    const first = this.deps.journal.claimThread(run.messageId, run.channel ?? '');
-    this.deps.journal.transitionRun(run.id, {
+    this.deps.journal.startRun(run.id, {
       state: ref.number !== undefined ? 'running' : 'queued',
       buildRef: ref,
       errorReason: null,
       deadlineAt: now + run.timeoutMs,
       nextPollAt: now,
-    }, this.deps.reporter.started(run, ref.url, first), now);
+    }, { thread: run.messageId, channel: run.channel ?? '' }, (first) => this.deps.reporter.started(run, ref.url, first), now);
     this.deps.metrics?.runTriggered();
     this.deps.onTracked?.();
   }

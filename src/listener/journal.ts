@@ -186,12 +186,22 @@ export interface DecisionRecord {
   createdAt: number;
 }
 
+export type Settlement =
+  | { id: number; state: 'done'; thread?: { thread: string; channel: string; ts: string } }
+  | { id: number; state: 'retry'; nextAt: number; error: string }
+  | { id: number; state: 'failed'; error: string };
+
 export interface Journal {
   commitIntake(records: IntakeRecord[]): IntakeCommit[];
   runsInState(states: RunState[], limit: number): Run[];
   runsDueForPoll(now: number, limit: number): Run[];
   nextPollAt(): number | null;
   getRun(runId: string): Run | null;
+  /**
+   * A build was accepted: the patch, the claim of the event's Slack thread (first run to start opens
+   * it) and the effects that depend on that claim, in one transaction.
+   */
+  startRun(runId: string, patch: RunPatch, thread: { thread: string; channel: string }, effectsFor: (firstOfThread: boolean) => NewEffect[], now: number): void;
   /** Applies the patch and enqueues the effects in one transaction. */
   transitionRun(runId: string, patch: RunPatch, effects: NewEffect[], now: number): void;
   /** Due effects of one peer; an effect waits while an earlier one of the same run and peer is undelivered. */
@@ -199,10 +209,8 @@ export interface Journal {
   nextEffectAt(peer: Peer): number | null;
   /** Counts an attempt and marks the effects in flight, before they are carried out. */
   claimEffects(effectIds: number[]): void;
-  /** Marks an effect delivered; a thread's first notice also records the thread's ts. */
-  completeEffect(effectId: number, now: number, after?: { thread?: { thread: string; channel: string; ts: string } }): void;
-  retryEffect(effectId: number, nextAt: number, error: string): void;
-  failEffect(effectId: number, now: number, error: string): void;
+  /** Records how a batch of deliveries went, in one transaction. A thread's first notice also records its ts. */
+  settleEffects(settlements: Settlement[], now: number): void;
   eventStatus(messageId: string): EventStatus | null;
   /** The Slack thread of an event in a channel, once its first notice is posted. */
   threadTs(thread: string, channel: string): string | null;

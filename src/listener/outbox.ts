@@ -1,6 +1,6 @@
 import { backoff } from './backoff';
 import { CvpError, describeError, isPermanent, permanentError } from './errors';
-import type { Effect, Journal, Peer } from './journal';
+import type { Effect, Journal, Peer, Settlement } from './journal';
 import type { Bus, Clock, Logger, Metrics, Notifier, ReleaseHook, ResultSink } from './ports';
 
 export interface OutboxDeps {
@@ -40,7 +40,9 @@ export class Outbox {
     if (!due.length) return 0;
     // Recorded before the calls: after a crash, an effect found in flight may have reached its peer.
     this.deps.journal.claimEffects(due.map((e) => e.id));
-    await Promise.all(due.map((e) => this.deliver(e)));
+    const settled = await Promise.all(due.map((e) => this.deliver(e)));
+    // One commit for the whole batch: a commit per effect would hold up everything else on the loop.
+    this.deps.journal.settleEffects(settled, this.deps.clock.now());
     return due.length;
   }
 
@@ -48,26 +50,25 @@ export class Outbox {
     return this.deps.journal.nextEffectAt(peer);
   }
 
-  private async deliver(effect: Effect): Promise<void> {
-    const { journal, clock, log } = this.deps;
+  private async deliver(effect: Effect): Promise<Settlement> {
+    const { clock, log } = this.deps;
     try {
-      const runPatch = await this.carryOut(effect);
-      journal.completeEffect(effect.id, clock.now(), runPatch);
+      const after = await this.carryOut(effect);
       this.deps.metrics?.effectDelivered(effect.peer, Math.max(0, clock.now() - effect.createdAt) / 1000);
       log.debug({ effectId: effect.id, runId: effect.runId, peer: effect.peer }, 'effect delivered');
+      return { id: effect.id, state: 'done', thread: after?.thread };
     } catch (err) {
       const why = describeError(err);
       this.deps.metrics?.effectFailed(effect.peer, isPermanent(err));
       if (isPermanent(err)) {
         log.error({ effectId: effect.id, runId: effect.runId, peer: effect.peer, err: why }, 'effect refused for good; recorded, not retried');
-        journal.failEffect(effect.id, clock.now(), why);
-        return;
+        return { id: effect.id, state: 'failed', error: why };
       }
       const delay = Math.max(
         backoff(effect.attempts + 1, this.deps.random ?? Math.random, this.deps.baseDelayMs ?? 1_000, this.deps.maxDelayMs ?? 300_000),
         err instanceof CvpError ? err.retryAfterMs ?? 0 : 0);
       log.warn({ effectId: effect.id, runId: effect.runId, peer: effect.peer, err: why, retryInMs: delay }, 'effect not delivered; will retry');
-      journal.retryEffect(effect.id, clock.now() + delay, why);
+      return { id: effect.id, state: 'retry', nextAt: clock.now() + delay, error: why };
     }
   }
 

@@ -22,7 +22,12 @@ export class Tracker {
   /** Returns the number of builds polled; the caller schedules the next pass with nextDue(). */
   async runOnce(): Promise<number> {
     const now = this.deps.clock.now();
-    const due = this.deps.journal.runsDueForPoll(now, 500);
+    // Read no more due runs than the buckets let us poll now: reading and parsing runs that must
+    // wait anyway is what would keep the loop busy with thousands of builds in flight.
+    let budget = 0;
+    for (const executor of this.deps.executors.keys()) budget += this.available(executor, now);
+    if (budget === 0) return 0;
+    const due = this.deps.journal.runsDueForPoll(now, Math.min(budget, 500));
     const picked: Run[] = [];
     for (const run of due) if (this.takeToken(run.executor, now)) picked.push(run);
     await Promise.all(picked.map((run) => this.poll(run)));
@@ -33,17 +38,39 @@ export class Tracker {
     return this.deps.pollIntervalMs.get(executor) ?? 10_000;
   }
 
+  /** The next poll that is due, but not before a bucket has a token again. */
   nextDue(): number | null {
-    return this.deps.journal.nextPollAt();
+    const due = this.deps.journal.nextPollAt();
+    if (due === null) return null;
+    let token = Infinity;
+    for (const executor of this.deps.executors.keys()) token = Math.min(token, this.nextTokenAt(executor));
+    return Math.max(due, token === Infinity ? due : token);
   }
 
-  /** A token bucket per executor: a pass never polls one Jenkins faster than its configured rate. */
+  private spacing(executor: string): number {
+    return 1000 / (this.deps.maxPollsPerSecond.get(executor) ?? 10);
+  }
+
+  /** Tokens gather at the configured rate, up to a tenth of a second's worth (at least one). */
+  private bucketStart(executor: string, now: number): number {
+    const spacing = this.spacing(executor);
+    const burst = Math.max(1, Math.floor(100 / spacing));
+    return Math.max(this.budgetAt.get(executor) ?? now - spacing, now - burst * spacing);
+  }
+
+  private available(executor: string, now: number): number {
+    return Math.max(0, Math.floor((now - this.bucketStart(executor, now)) / this.spacing(executor)));
+  }
+
+  private nextTokenAt(executor: string): number {
+    const at = this.budgetAt.get(executor);
+    return at === undefined ? 0 : at + this.spacing(executor);
+  }
+
+  /** A token bucket per executor: no pass polls one Jenkins faster than its configured rate. */
   private takeToken(executor: string, now: number): boolean {
-    const rate = this.deps.maxPollsPerSecond.get(executor) ?? 10;
-    const interval = 1000 / rate;
-    const at = Math.max(this.budgetAt.get(executor) ?? now - 1000, now - 1000);
-    if (at > now) return false;
-    this.budgetAt.set(executor, at + interval);
+    if (this.available(executor, now) < 1) return false;
+    this.budgetAt.set(executor, this.bucketStart(executor, now) + this.spacing(executor));
     return true;
   }
 

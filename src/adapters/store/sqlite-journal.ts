@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   DecisionRecord, Effect, EventStatus, Gate, GateReason, GateSubject, IntakeCommit, IntakeRecord, Journal, KnownResult,
-  MessageRecord, NewEffect, Peer, Run, RunPatch, RunState,
+  MessageRecord, NewEffect, Peer, Run, RunPatch, RunState, Settlement,
 } from '../../listener/journal';
 
 /** Bumped with every change of the tables below; an older file is refused, not misread. */
@@ -304,6 +304,14 @@ export class SqliteJournal implements Journal {
     return row ? toRun(row) : null;
   }
 
+  startRun(runId: string, patch: RunPatch, thread: { thread: string; channel: string }, effectsFor: (firstOfThread: boolean) => NewEffect[], now: number): void {
+    this.db.transaction(() => {
+      const first = this.claimThread(thread.thread, thread.channel);
+      this.patchRun(runId, patch, now);
+      for (const e of effectsFor(first)) this.insertEffect(e, null, now);
+    })();
+  }
+
   transitionRun(runId: string, patch: RunPatch, effects: NewEffect[], now: number): void {
     this.db.transaction(() => {
       this.patchRun(runId, patch, now);
@@ -335,19 +343,17 @@ export class SqliteJournal implements Journal {
     this.db.transaction(() => { for (const id of effectIds) this.stmts.claimEffect.run(id); })();
   }
 
-  completeEffect(effectId: number, now: number, after?: { thread?: { thread: string; channel: string; ts: string } }): void {
+  settleEffects(settlements: Settlement[], now: number): void {
+    if (!settlements.length) return;
     this.db.transaction(() => {
-      this.stmts.completeEffect.run(now, effectId);
-      if (after?.thread) this.setThreadTs(after.thread.thread, after.thread.channel, after.thread.ts);
+      for (const s of settlements) {
+        if (s.state === 'done') {
+          this.stmts.completeEffect.run(now, s.id);
+          if (s.thread) this.setThreadTs(s.thread.thread, s.thread.channel, s.thread.ts);
+        } else if (s.state === 'retry') this.stmts.retryEffect.run(s.nextAt, s.error, s.id);
+        else this.stmts.failEffect.run(now, s.error, s.id);
+      }
     })();
-  }
-
-  retryEffect(effectId: number, nextAt: number, error: string): void {
-    this.stmts.retryEffect.run(nextAt, error, effectId);
-  }
-
-  failEffect(effectId: number, now: number, error: string): void {
-    this.stmts.failEffect.run(now, error, effectId);
   }
 
   eventStatus(messageId: string): EventStatus | null {
