@@ -8,6 +8,7 @@ import { packageRoot, schemasDir } from '../../src/paths';
 import { EventValidator } from '../../src/validator/event-validator';
 import { DaemonFixture, TOWER_JOB, TOWER_PARAMETERS } from '../support/daemon-fixture';
 import { eventually } from '../support/eventually';
+import { upstreamValidator } from '../support/upstream-schemas';
 import { connectTestClient, disconnectTestClient, sendWithReceipt, TestSubscription, testStompPort } from '../support/stomp-client';
 
 const GROUP_TOPIC = '/topic/VirtualTopic.eng.ci.redhat-container-group.test.queued';
@@ -138,12 +139,17 @@ describe('group testing, the gate and the auto-release knob, on a real ActiveMQ'
 
     // CI messages for each image under test, valid ci-messages.
     const validator = new EventValidator(schemasDir);
+    const upstream = upstreamValidator();
     const seen: string[] = [];
     for (const [stage, sub] of ci) {
       const messages = stage === 'error' ? sub.messages : await sub.take(2, 10_000);
       for (const m of messages) {
         const body = JSON.parse(m.body);
         expect(validator.validate(`VirtualTopic.eng.ci.brew-build.test.${stage}`, body)).toEqual({ valid: true });
+        // ...and what the upstream ci-messages 0.2.5 schemas define of them.
+        const parts: Array<[string, unknown]> = [['contact', body.contact], ['run', body.run], ['pipeline', body.pipeline], ['test-common', body.test], ['rpm-build', body.artifact]];
+        if (stage === 'complete') parts.push(['test-complete', body.test]);
+        for (const [part, value] of parts) expect({ part, ...upstream.validatePart(part, value) }).toEqual({ part, valid: true, errors: [] });
         expect(body.pipeline.id).toBe(f.jenkins.builds(TOWER_JOB)[0].parameters.CVP_RUN_ID);
         seen.push(`${stage} ${body.artifact.nvr}`);
       }
