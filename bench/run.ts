@@ -9,8 +9,9 @@
  *   4. 10,000 builds in flight: polls/s against the configured rate, memory.
  *
  * BENCH_QUICK=1: a smaller run (about 30 s). BENCH_PHASES=consume,latency,inflight: only those.
- * BENCH_LOG=off: no log lines (default: the daemon's
- * pino JSON lines, written to a file). BENCH_CPU_PROF=<dir>: a V8 CPU profile of each measurement.
+ * BENCH_LATENCY_RATE=<events/s>: another rate for (3).
+ * BENCH_LOG=off: no log lines (default: the daemon's pino JSON lines, written to a file).
+ * BENCH_CPU_PROF=<dir>: a V8 CPU profile of each measured window, <dir>/<label>.cpuprofile.
  * Each measurement runs in a process of its own (bench/worker.ts); this one owns the broker,
  * publishes, and cleans up (broker, processes, temporary files) however it ends.
  */
@@ -28,19 +29,19 @@ import type { FromWorker, Task, ToWorker } from './worker';
 const QUICK = process.env.BENCH_QUICK === '1';
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'consume,latency,inflight').split(',').map((p) => p.trim()));
 const PLAN = {
-  messages: QUICK ? 3_000 : 20_000,
-  warmupMessages: QUICK ? 1_000 : 5_000,
+  messages: QUICK ? 2_000 : 20_000,
+  warmupMessages: QUICK ? 0 : 5_000,
   /** A consumer that has not acked every message by then is timed over what it acked. */
-  consumeCapSeconds: QUICK ? 3 : 10,
-  prefetches: [200, 500],
+  consumeCapSeconds: QUICK ? 2 : 10,
+  prefetches: QUICK ? [200] : [200, 500],
   heartbeatMs: 10_000,
-  latencyRate: 200,
-  latencySeconds: QUICK ? 4 : 15,
-  latencyGraceMs: QUICK ? 5_000 : 15_000,
+  latencyRate: Number(process.env.BENCH_LATENCY_RATE) || 200,
+  latencySeconds: QUICK ? 2 : 15,
+  latencyGraceMs: QUICK ? 2_000 : 10_000,
   builds: 10_000,
   maxPollsPerSecond: 100,
   pollIntervalMs: 15_000,
-  inflightSeconds: QUICK ? 5 : 20,
+  inflightSeconds: QUICK ? 3 : 20,
 };
 const TARGETS = { intakeRatio: 0.8, p99Ms: 20, memoryMB: 150 };
 
@@ -115,6 +116,7 @@ interface InflightResult {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  loadAtStart = os.loadavg()[0];
   log(`${QUICK ? 'quick' : 'full'} run; temporary files in ${tmp}`);
   if (process.env.BENCH_CPU_PROF) {
     process.env.BENCH_CPU_PROF = path.resolve(process.env.BENCH_CPU_PROF);
@@ -138,8 +140,10 @@ async function main(): Promise<void> {
   const common = { port, heartbeatMs: PLAN.heartbeatMs, maxSeconds: PLAN.consumeCapSeconds };
   if (PHASES.has('consume')) {
     // The broker's JIT and KahaDB warm up on a round nobody times.
-    const warm = await fill(PLAN.warmupMessages);
-    await startWorker('warmup', { phase: 'bare', ...common, consumer: warm.consumer, count: PLAN.warmupMessages, prefetch: 200 }).next('result');
+    if (PLAN.warmupMessages) {
+      const warm = await fill(PLAN.warmupMessages);
+      await startWorker('warmup', { phase: 'bare', ...common, consumer: warm.consumer, count: PLAN.warmupMessages, prefetch: 200 }).next('result');
+    }
     for (const prefetch of PLAN.prefetches) {
       const q = await fill(PLAN.messages);
       const b = await startWorker(`bare-p${prefetch}`, { phase: 'bare', ...common, consumer: q.consumer, count: PLAN.messages, prefetch })
@@ -195,6 +199,8 @@ function padMissing(r: LatencyResult): number[] {
   return [...r.latenciesMs, ...Array<number>(Math.max(0, r.expected - r.triggered)).fill(Infinity)];
 }
 
+let loadAtStart = 0;
+
 type BareRow = ConsumeResult & { prefetch: number; publishRate: number };
 type CvpRow = IntakeResult & { prefetch: number; publishRate: number; ratio: number };
 type LatencyRow = LatencyResult & { publish: Awaited<ReturnType<typeof publishPaced>> };
@@ -221,7 +227,7 @@ function consumeTable(bare: BareRow[], cvp: CvpRow[], bodyBytes: number): string
     `client-individual ack per message, heart-beats ${PLAN.heartbeatMs / 1000} s; target ratio >= ${TARGETS.intakeRatio}`,
   ['consumer', 'prefetch', 'msg/s', 'ratio', 'target', 'CPU %', 'ELU', 'batch', 'in commits', 'triggered meanwhile'], rows) +
     (capped ? `\n* not every message was acked within ${PLAN.consumeCapSeconds} s: the rate is over what was.` : '') +
-    '\nELU: event-loop utilization. batch: messages per journal commit. in commits: share of the time inside commitIntake.' +
+    '\nCPU %: of one core (GC threads can take it past 100). ELU: event-loop utilization. batch: messages per journal commit. in commits: share of the time inside commitIntake.' +
     '\nintake alone: StompBus -> Intake -> journal -> ack. in the daemon: the same with the dispatcher, tracker and outbox' +
     '\nrunning (Jenkins, ResultsDB and Slack answer at once).';
 }
@@ -261,15 +267,17 @@ function report(d: { bodyBytes: number; totalSeconds: number; bare: BareRow[]; c
   if (d.bare.length) out.push(consumeTable(d.bare, d.cvp, d.bodyBytes), '');
   if (d.latency.length) out.push(latencyTable(d.latency), '');
   if (d.inflight) out.push(inflightTable(d.inflight), '');
+  const load = [loadAtStart, os.loadavg()[0]];
   out.push(`Total ${fmt(d.totalSeconds, 0)} s on ${os.cpus().length} CPUs, Node ${process.version}${QUICK ? ' (BENCH_QUICK)' : ''}; ` +
-    `log: ${process.env.BENCH_LOG === 'off' ? 'off' : 'pino JSON lines to a file'}.`);
+    `log: ${process.env.BENCH_LOG === 'off' ? 'off' : 'pino JSON lines to a file'}; 1-min load average ${load.map((l) => l.toFixed(1)).join(' -> ')}` +
+    `${loadAtStart > 1 ? ' (other work was running when the bench started: the figures may be pessimistic)' : ''}.`);
   console.log(out.join('\n'));
 
   const f = d.inflight;
   const json = {
     date: new Date().toISOString(), quick: QUICK, node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model,
     log: process.env.BENCH_LOG === 'off' ? 'off' : 'pino json to a file', plan: PLAN, targets: TARGETS, bodyBytes: d.bodyBytes,
-    totalSeconds: round(d.totalSeconds),
+    totalSeconds: round(d.totalSeconds), loadAverage: { start: round(load[0], 2), end: round(load[1], 2) },
     consume: [
       ...d.bare.map((b) => ({ consumer: 'bare', prefetch: b.prefetch, rate: round(b.rate), messages: b.messages, seconds: round(b.seconds, 3),
         capped: b.capped, cpuPercent: b.cpuPercent, eventLoopUtilization: b.eventLoopUtilization, publishRate: round(b.publishRate) })),
