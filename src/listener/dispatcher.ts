@@ -39,8 +39,20 @@ export class Dispatcher {
     const due = this.deps.journal.runsInState(['pending'], this.concurrency * 4)
       .filter((r) => r.nextPollAt === null || r.nextPollAt <= now)
       .slice(0, this.concurrency);
-    await Promise.all(due.map((run) => this.dispatch(run)));
+    await this.dispatchAll(due);
     return due.length;
+  }
+
+  /**
+   * A pass's runs are marked `triggering` in one commit, triggered together, and what became of
+   * them is recorded in one commit more: two fsyncs a pass, not two a run.
+   */
+  private async dispatchAll(runs: Run[]): Promise<void> {
+    if (!runs.length) return;
+    const { journal, clock } = this.deps;
+    journal.atomically(() => { for (const run of runs) journal.transitionRun(run.id, { state: 'triggering' }, [], clock.now()); });
+    const outcomes = await Promise.all(runs.map((run) => this.trigger(run)));
+    journal.atomically(() => { for (const apply of outcomes) apply(); });
   }
 
   private executorOf(run: Run): Executor | undefined {
@@ -66,21 +78,25 @@ export class Dispatcher {
   }
 
   private async dispatch(run: Run): Promise<void> {
+    await this.dispatchAll([run]);
+  }
+
+  /** Calls the executor; returns what to record, so that a pass records all its runs at once. */
+  private async trigger(run: Run): Promise<() => void> {
     const { journal, clock, log } = this.deps;
     const executor = this.executorOf(run);
-    if (!executor) return this.failRun(run, `no executor named ${run.executor}`);
-    journal.transitionRun(run.id, { state: 'triggering' }, [], clock.now());
+    if (!executor) return () => this.failRun(run, `no executor named ${run.executor}`);
     try {
       const ref = await executor.trigger(run.job, { ...run.parameters, CVP_RUN_ID: run.id }, run.id);
       log.info({ runId: run.id, messageId: run.messageId, job: run.job, ref }, 'build triggered');
-      this.markQueued(run, ref);
+      return () => this.markQueued(run, ref);
     } catch (err) {
-      if (isPermanent(err)) return this.failRun(run, describeError(err));
+      if (isPermanent(err)) return () => this.failRun(run, describeError(err));
       const n = run.attempts + 1;
       const delay = backoff(n, this.random, this.deps.retry?.baseMs ?? 1_000, this.deps.retry?.maxMs ?? 300_000);
       log.warn({ runId: run.id, job: run.job, err: describeError(err), retryInMs: delay }, 'trigger failed; will retry');
       // Left in `triggering`: the request may have reached Jenkins, so the retry looks the run up first.
-      journal.transitionRun(run.id, { state: 'triggering', attempts: n, nextPollAt: clock.now() + delay, errorReason: describeError(err) }, [], clock.now());
+      return () => journal.transitionRun(run.id, { state: 'triggering', attempts: n, nextPollAt: clock.now() + delay, errorReason: describeError(err) }, [], clock.now());
     }
   }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EventValidator } from '../validator/event-validator';
 import { safeParse, type ParseLimits } from '../validator/safe-parse';
-import { CvpError, describeError } from './errors';
+import { CvpError, describeError, permanentError } from './errors';
 import type { GateKeeper } from './gate';
 import type { GateSubject, IntakeCommit, IntakeRecord, Journal, NewEffect, Verdict } from './journal';
 import { pipelineVerdict, resultEffect } from './pipeline-results';
@@ -47,10 +47,12 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/** Reasons go into STOMP headers; keep them one line each and bounded. */
+/** Reasons go into STOMP headers: one line each, bounded, control characters written out (a NUL would end the frame). */
 function reasonHeaders(code: string, reasons: string[]): Record<string, string> {
   const headers: Record<string, string> = { 'cvp-error-code': code, 'cvp-reason-count': String(reasons.length) };
-  reasons.slice(0, 20).forEach((r, i) => { headers[`cvp-reason-${i + 1}`] = r.replace(/[\r\n]+/g, ' ').slice(0, 500); });
+  reasons.slice(0, 20).forEach((r, i) => {
+    headers[`cvp-reason-${i + 1}`] = r.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).slice(0, 500);
+  });
   return headers;
 }
 
@@ -89,6 +91,7 @@ export class Intake {
     let after: (() => void) | undefined;
     let gates: GateSubject[] | undefined;
     try {
+      if (envelope.encodingError) throw permanentError('MESSAGE_NOT_JSON', envelope.encodingError);
       const body = safeParse(envelope.body, this.deps.limits);
       const validity = validator.validate(envelope.topic, body);
       if (!validity.valid) verdict = { kind: 'rejected', code: validity.code, reasons: validity.reasons };

@@ -192,6 +192,8 @@ export type Settlement =
   | { id: number; state: 'failed'; error: string };
 
 export interface Journal {
+  /** Runs `fn` as one transaction (one commit for many changes); nested calls join the outer one. */
+  atomically<T>(fn: () => T): T;
   commitIntake(records: IntakeRecord[]): IntakeCommit[];
   runsInState(states: RunState[], limit: number): Run[];
   runsDueForPoll(now: number, limit: number): Run[];

@@ -12,6 +12,8 @@ export interface Envelope {
   headers: Record<string, string>;
   body: string;
   source: 'bus' | 'intake' | 'replay';
+  /** Set when the bytes were not valid UTF-8 (the body then holds a lossy decoding). */
+  encodingError?: string;
 }
 
 export interface Delivery {

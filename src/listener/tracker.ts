@@ -30,7 +30,8 @@ export class Tracker {
     const due = this.deps.journal.runsDueForPoll(now, Math.min(budget, 500));
     const picked: Run[] = [];
     for (const run of due) if (this.takeToken(run.executor, now)) picked.push(run);
-    await Promise.all(picked.map((run) => this.poll(run)));
+    const outcomes = await Promise.all(picked.map((run) => this.poll(run)));
+    this.deps.journal.atomically(() => { for (const apply of outcomes) apply(); });
     return picked.length;
   }
 
@@ -74,33 +75,36 @@ export class Tracker {
     return true;
   }
 
-  private async poll(run: Run): Promise<void> {
+  /** Asks the executor; returns what to record, so that a pass records all its polls in one commit. */
+  private async poll(run: Run): Promise<() => void> {
     const { journal, clock, log } = this.deps;
     const executor = this.deps.executors.get(run.executor);
     const ref = run.buildRef ?? {};
     const now = clock.now();
-    if (!executor) return this.finish(run, 'NOT_BUILT', ref.url, `no executor named ${run.executor}`);
+    if (!executor) return () => this.finish(run, 'NOT_BUILT', ref.url, `no executor named ${run.executor}`);
     if (run.deadlineAt !== null && now >= run.deadlineAt) {
       const reason = `build did not finish within ${Math.round(run.timeoutMs / 1000)} s`;
       log.warn({ runId: run.id, job: run.job, ref }, reason);
       await executor.cancel(run.job, ref).catch((err) => log.warn({ runId: run.id, err: describeError(err) }, 'cannot cancel the timed-out build'));
-      return this.finish(run, 'TIMEOUT', ref.url, reason);
+      return () => this.finish(run, 'TIMEOUT', ref.url, reason);
     }
     try {
       const status = await executor.status(run.job, ref, run.id);
-      if (status.state === 'finished') return this.finish(run, status.result ?? 'FAILURE', status.ref.url, null, status.ref);
-      if (status.state === 'cancelled') return this.finish(run, 'NOT_BUILT', status.ref.url, 'the build was cancelled before it started', status.ref);
+      if (status.state === 'finished') return () => this.finish(run, status.result ?? 'FAILURE', status.ref.url, null, status.ref);
+      if (status.state === 'cancelled') return () => this.finish(run, 'NOT_BUILT', status.ref.url, 'the build was cancelled before it started', status.ref);
       if (status.state !== run.state || status.ref.number !== ref.number) {
         log.info({ runId: run.id, job: run.job, state: status.state, ref: status.ref }, 'build state changed');
       }
       const effects = status.state === 'running' && run.state !== 'running' ? this.deps.reporter.running(run, status.ref.url) : [];
-      journal.transitionRun(run.id, { state: status.state, buildRef: status.ref, nextPollAt: now + this.interval(run.executor) }, effects, now);
+      const state = status.state;
+      return () => journal.transitionRun(run.id, { state, buildRef: status.ref, nextPollAt: now + this.interval(run.executor) }, effects, clock.now());
     } catch (err) {
-      if (isPermanent(err)) return this.finish(run, 'NOT_BUILT', ref.url, describeError(err));
+      if (isPermanent(err)) return () => this.finish(run, 'NOT_BUILT', ref.url, describeError(err));
       log.warn({ runId: run.id, job: run.job, err: describeError(err) }, 'cannot poll the build; will retry');
-      journal.transitionRun(run.id, { nextPollAt: now + Math.max(this.interval(run.executor), 5_000) }, [], now);
+      return () => journal.transitionRun(run.id, { nextPollAt: now + Math.max(this.interval(run.executor), 5_000) }, [], clock.now());
     }
   }
+
 
   /** Ends a run: one final result per item and one notice, committed with the state change. */
   finish(run: Run, buildResult: string, url: string | undefined, reason: string | null, ref = run.buildRef ?? {}, outcomeOverride?: string): void {

@@ -71,7 +71,7 @@ export class EventValidator {
       return { valid: false, code: 'UNKNOWN_TOPIC', reasons: [`topic ${topic}: no schema for this kind of message`] };
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      return { valid: false, code: 'MESSAGE_INVALID', reasons: [`$: expected an object, found ${Array.isArray(body) ? 'an array' : typeof body}`] };
+      return { valid: false, code: 'MESSAGE_INVALID', reasons: [`$: expected an object, found ${Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body}`] };
     }
     const any = entry.byMajor.get(ANY);
     if (any) return any(body) ? { valid: true } : { valid: false, code: 'MESSAGE_INVALID', reasons: readableErrors(any.errors, body) };

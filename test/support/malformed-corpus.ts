@@ -9,7 +9,13 @@
  *
  * Expectations are worked out here from the JSON spec, the event schemas and the documented parse
  * rules (limits.max_message_bytes in UTF-8 bytes, limits.max_depth in nesting levels, and the keys
- * `__proto__`, `constructor` and `prototype` dropped while parsing), never by asking the daemon's code.
+ * `__proto__`, `constructor` and `prototype` dropped while parsing), never by asking the daemon's code:
+ * - a prototype key next to a valid event's own fields leaves a valid event (expect: 'valid', so it
+ *   must be built like any other); fields present only under such a key are gone (invalid);
+ * - a body that is not UTF-8 is not JSON text (RFC 8259 section 8.1), so invalid UTF-8 makes a message
+ *   invalid wherever it is, inside a free-text string value included (where a lossy decoding would
+ *   otherwise pass the schema);
+ * - binary bodies are sent with a content-length (a NUL byte would otherwise end the STOMP frame).
  */
 import { gzipSync } from 'node:zlib';
 import { streamEvent } from './stream-fixture';
@@ -33,10 +39,14 @@ export interface CorpusMessage {
   code: string | null;
   /** Invalid: JSONPaths ($.a.b[0].c) each of which must start one of its reasons. */
   reasonPaths: string[];
-  /** Valid: its group id (the build's GROUP_ID) and its images' NVRs (the ResultsDB items). */
-  groupId?: string;
+  /** The artifact id of the event it was made from: a build with this GROUP_ID came from this message. */
+  groupId: string;
+  /** Valid: its images' NVRs (the ResultsDB items). */
   items?: string[];
 }
+
+/** A message before it has its place and its group id. */
+type Draft = Omit<CorpusMessage, 'index' | 'groupId'>;
 
 export interface CorpusOptions {
   seed: number;
@@ -243,8 +253,8 @@ class Generator {
     return paths.some((p) => p.length === 1 && p[0] === 'version') ? ['$.version'] : paths.map(jsonPathOf);
   }
 
-  message(kind: CorpusKind, i: number): Omit<CorpusMessage, 'index'> {
-    const invalid = (variant: string, body: string | Buffer, code: string | null, reasonPaths: string[] = [], headers: Record<string, string> = {}): Omit<CorpusMessage, 'index'> =>
+  message(kind: CorpusKind, i: number): Draft {
+    const invalid = (variant: string, body: string | Buffer, code: string | null, reasonPaths: string[] = [], headers: Record<string, string> = {}): Draft =>
       ({ kind, variant, body, headers, expect: 'invalid', code, reasonPaths });
     const e = this.base(i);
     switch (kind) {
@@ -312,7 +322,7 @@ class Generator {
     }
   }
 
-  private brokenJson(e: Record<string, Json>, invalid: (v: string, b: string, c: string | null) => Omit<CorpusMessage, 'index'>): Omit<CorpusMessage, 'index'> {
+  private brokenJson(e: Record<string, Json>, invalid: (v: string, b: string, c: string | null) => Draft): Draft {
     const text = this.text(e);
     const tokens = tokenize(text);
     const of = (k: Token['kind'], ch?: string) => tokens.filter((t) => t.kind === k && (ch === undefined || text.slice(t.start, t.end) === ch));
@@ -339,7 +349,7 @@ class Generator {
     return invalid(variant, body, 'MESSAGE_NOT_JSON');
   }
 
-  private oversized(e: Record<string, Json>, invalid: (v: string, b: string, c: string | null) => Omit<CorpusMessage, 'index'>): Omit<CorpusMessage, 'index'> {
+  private oversized(e: Record<string, Json>, invalid: (v: string, b: string, c: string | null) => Draft): Draft {
     const limit = this.opts.maxMessageBytes;
     const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
     const padTo = (target: number, unit: string): string => {
@@ -384,7 +394,7 @@ class Generator {
     return invalid(variant, body, 'MESSAGE_TOO_LARGE');
   }
 
-  private deep(e: Record<string, Json>, invalid: (v: string, b: string, c: string | null) => Omit<CorpusMessage, 'index'>): Omit<CorpusMessage, 'index'> {
+  private deep(e: Record<string, Json>, invalid: (v: string, b: string, c: string | null) => Draft): Draft {
     const max = this.opts.maxDepth;
     const nest = (levels: number, inner: Json, shape: 'object' | 'array' | 'mixed'): Json => {
       let v = inner;
@@ -426,18 +436,18 @@ class Generator {
    * next to a valid event's own fields leaves a valid event (processed as usual), while fields that
    * are only present under such a key are gone (the event is then missing them: invalid).
    */
-  private prototype(e: Record<string, Json>, kind: CorpusKind): Omit<CorpusMessage, 'index'> {
+  private prototype(e: Record<string, Json>, kind: CorpusKind): Draft {
     const forbidden = ['__proto__', 'constructor', 'prototype'] as const;
     const key = this.pick(forbidden);
     const first = this.random() < 0.5;
     const images = getAt(e, ['artifact', 'images']) as Array<Record<string, Json>>;
     const variant = this.pick(['extra-top', 'extra-nested-image', 'extra-nested-artifact', 'all-three-top',
       'version-only-under-key', 'artifact-only-under-key', 'image-only-under-key', 'event-wrapped', 'test-under-nested-keys', 'images-under-key']);
-    const valid = (body: Json): Omit<CorpusMessage, 'index'> => ({
+    const valid = (body: Json): Draft => ({
       kind, variant: `${variant}:${key}`, body: this.text(body), headers: {}, expect: 'valid', code: null, reasonPaths: [],
-      groupId: String(getAt(e, ['artifact', 'id'])), items: images.map((im) => String(im.nvr)),
+      items: images.map((im) => String(im.nvr)),
     });
-    const invalid = (body: Json, reasonPaths: string[]): Omit<CorpusMessage, 'index'> => ({
+    const invalid = (body: Json, reasonPaths: string[]): Draft => ({
       kind, variant: `${variant}:${key}`, body: this.text(body), headers: {}, expect: 'invalid', code: 'MESSAGE_INVALID', reasonPaths,
     });
     const payload = (): Json => this.pick<Json>([{ polluted: true }, { isAdmin: true, toString: 'x' }, 'x', 1, [1], null]);
@@ -470,7 +480,7 @@ class Generator {
     }
   }
 
-  private binary(e: Record<string, Json>, invalid: (v: string, b: string | Buffer, c: string | null, r?: string[], h?: Record<string, string>) => Omit<CorpusMessage, 'index'>): Omit<CorpusMessage, 'index'> {
+  private binary(e: Record<string, Json>, invalid: (v: string, b: string | Buffer, c: string | null, r?: string[], h?: Record<string, string>) => Draft): Draft {
     const bad = [[0xff], [0xc3, 0x28], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe2, 0x82], [0x80], [0xfe, 0xfe]];
     const text = JSON.stringify(e);
     const tokens = tokenize(text);
@@ -480,7 +490,7 @@ class Generator {
       'invalid-utf8-in-key', 'invalid-utf8-in-pattern-value', 'invalid-utf8-in-free-text', 'utf16', 'gzip']);
     let body: Buffer;
     let code: string | null = 'MESSAGE_NOT_JSON';
-    let reasonPaths: string[] = [];
+    const reasonPaths: string[] = [];
     switch (variant) {
       case 'random-bytes': {
         body = Buffer.alloc(this.int(1, 2048));
@@ -497,16 +507,15 @@ class Generator {
         const p = this.pick(REQUIRED_PATHS.filter((q) => q.length >= 2));
         const name = String(p[p.length - 1]);
         body = withBadBytes(e, p, 'key', this.int(0, name.length), this.pick(bad));
-        code = 'MESSAGE_INVALID';
-        reasonPaths = [jsonPathOf(p)];
+        // Not UTF-8, so not JSON text (RFC 8259 section 8.1): refused before any schema is applied.
+        code = 'MESSAGE_NOT_JSON';
         break;
       }
       case 'invalid-utf8-in-pattern-value': {
         // Inside a value that has a pattern (an image pull spec): whatever it decodes to, it does not match.
         const p: Path = ['artifact', 'images', this.int(0, 1), 'full_name'];
         body = withBadBytes(e, p, 'value', this.int(1, String(getAt(e, p)).length - 1), this.pick(bad));
-        code = 'MESSAGE_INVALID';
-        reasonPaths = [jsonPathOf(p)];
+        code = 'MESSAGE_NOT_JSON';
         break;
       }
       case 'invalid-utf8-in-free-text': {
@@ -533,7 +542,7 @@ export function generateCorpus(opts: CorpusOptions): CorpusMessage[] {
   const random = seededRandom(opts.seed);
   const g = new Generator(random, opts);
   const out: Array<Omit<CorpusMessage, 'index'>> = [];
-  for (let i = 0; i < opts.malformed; i++) out.push(g.message(CORPUS_KINDS[i % CORPUS_KINDS.length], i));
+  for (let i = 0; i < opts.malformed; i++) out.push({ ...g.message(CORPUS_KINDS[i % CORPUS_KINDS.length], i), groupId: `${opts.tag}m-${i}` });
   for (let n = 0; n < opts.valid; n++) {
     const e = streamEvent(`${opts.tag}v`, n) as Record<string, Json>;
     const images = getAt(e, ['artifact', 'images']) as Array<Record<string, Json>>;

@@ -50,8 +50,11 @@ export class StreamFixture {
     [this.intakePort] = await freePorts(1);
   }
 
-  /** `options.limits`: the daemon's parse limits (schemas/config.schema.json `limits`), its defaults otherwise. */
-  writeConfig(stompPort: number, consumer: string, options: { limits?: { max_message_bytes?: number; max_depth?: number } } = {}): string {
+  /**
+   * `options.limits`: the daemon's parse limits (schemas/config.schema.json `limits`), its defaults
+   * otherwise; `options.heartbeat`: bus.heartbeat (default 2s).
+   */
+  writeConfig(stompPort: number, consumer: string, options: { limits?: { max_message_bytes?: number; max_depth?: number }; heartbeat?: string } = {}): string {
     const file = join(this.dir, 'cvp.yaml');
     const limits = options.limits ? `limits: ${JSON.stringify(options.limits)}\n` : '';
     writeFileSync(file, `
@@ -59,7 +62,7 @@ bus:
   brokers: [{ host: 127.0.0.1, port: ${stompPort} }]
   consumer: ${consumer}
   dead_letter: /queue/${consumer}.dead-letter
-  heartbeat: 2s
+  heartbeat: ${options.heartbeat ?? '2s'}
   reconnect_delay: 200ms
   max_reconnect_delay: 1s
   prefetch: 200

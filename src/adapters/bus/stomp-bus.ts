@@ -43,6 +43,8 @@ interface Handle {
 
 export type BusState = 'connecting' | 'connected' | 'closed';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 /**
  * STOMP on ActiveMQ with stompit. stompit's client is dead after any error, so this adapter owns
  * the connection: one client at a time, failover over the broker list with backoff, its own limit
@@ -188,15 +190,24 @@ export class StompBus implements Bus {
         this.opts.log.error({ destination, err: brokerErrorText(err) }, 'subscription failed');
         return;
       }
-      message.readString('utf-8', (readErr, body) => {
-        if (readErr) {
-          this.opts.log.warn({ destination, err: readErr.message }, 'cannot read a message body; it will be redelivered');
-          return;
-        }
+      // Bytes first: a body that is not UTF-8 is not JSON, and decoding it leniently would hide that.
+      const chunks: Buffer[] = [];
+      message.on('data', (c: Buffer | string) => chunks.push(typeof c === 'string' ? Buffer.from(c) : c));
+      message.on('error', (readErr: Error) => this.opts.log.warn({ destination, err: readErr.message }, 'cannot read a message body; it will be redelivered'));
+      message.on('end', () => {
+        const bytes = Buffer.concat(chunks);
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries((message as unknown as { headers: Record<string, unknown> }).headers)) headers[k] = String(v);
+        let body: string;
+        let encodingError: string | undefined;
+        try {
+          body = UTF8.decode(bytes);
+        } catch {
+          body = bytes.toString('utf8');
+          encodingError = 'message body is not valid UTF-8';
+        }
         const delivery: Delivery = {
-          envelope: { id: headers['message-id'] ?? '', topic: sub.topic, headers, body: body ?? '', source: 'bus' },
+          envelope: { id: headers['message-id'] ?? '', topic: sub.topic, headers, body, source: 'bus', ...(encodingError ? { encodingError } : {}) },
           handle: { client, message } satisfies Handle,
         };
         sub.onDelivery(delivery);
@@ -265,7 +276,8 @@ export class StompBus implements Bus {
     await new Promise<void>((resolve, reject) => {
       // A connection lost before the RECEIPT leaves the outcome unknown: retry; receivers de-duplicate.
       const t = setTimeout(() => reject(transientError('BUS_UNAVAILABLE', `no receipt for a message to ${destination} within ${receiptMs} ms`)), receiptMs);
-      const frame = client.send({ ...headers, destination, 'content-type': 'application/json', persistent: 'true' }, {
+      // content-length, so a body with a NUL byte in it is not cut there (STOMP ends a frame at NUL).
+      const frame = client.send({ ...headers, destination, 'content-type': 'application/json', persistent: 'true', 'content-length': String(Buffer.byteLength(body)) }, {
         onReceipt: () => { clearTimeout(t); resolve(); },
         onError: (err: Error) => { clearTimeout(t); reject(transientError('BUS_UNAVAILABLE', `publish to ${destination} failed: ${err.message}`)); },
       } as stompit.Client.SendOptions);

@@ -196,6 +196,10 @@ export class SqliteJournal implements Journal {
     };
   }
 
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   commitIntake(records: IntakeRecord[]): IntakeCommit[] {
     return this.db.transaction(() => records.map((r) => this.commitOne(r)))();
   }
