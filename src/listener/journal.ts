@@ -61,7 +61,6 @@ export interface Run extends RunPlan {
   updatedAt: number;
   deadlineAt: number | null;
   nextPollAt: number | null;
-  slackTs: string | null;
   /** Failed trigger attempts, for the backoff. */
   attempts: number;
 }
@@ -128,7 +127,6 @@ export interface RunPatch {
   errorReason?: string | null;
   deadlineAt?: number | null;
   nextPollAt?: number | null;
-  slackTs?: string | null;
   attempts?: number;
 }
 
@@ -216,9 +214,6 @@ export interface Journal {
   eventStatus(messageId: string): EventStatus | null;
   /** The Slack thread of an event in a channel, once its first notice is posted. */
   threadTs(thread: string, channel: string): string | null;
-  setThreadTs(thread: string, channel: string, ts: string): void;
-  /** True for the first caller per event and channel: it posts the thread's first notice. */
-  claimThread(thread: string, channel: string): boolean;
   /** Creates the gate of a product's artifact if it is new (in the intake commit). */
   gate(key: string): Gate | null;
   gatesForItem(item: string, type: string): string[];

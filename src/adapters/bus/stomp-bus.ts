@@ -41,8 +41,6 @@ interface Handle {
   message: stompit.Client.Message;
 }
 
-export type BusState = 'connecting' | 'connected' | 'closed';
-
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
@@ -61,7 +59,6 @@ export class StompBus implements Bus {
   private serverIndex = 0;
   private timer: NodeJS.Timeout | null = null;
   private waiters: Array<() => void> = [];
-  private readonly listeners = new Set<(state: BusState) => void>();
   reconnects = 0;
 
   constructor(private readonly opts: StompBusOptions) {}
@@ -73,14 +70,6 @@ export class StompBus implements Bus {
 
   isConnected(): boolean {
     return this.client !== null;
-  }
-
-  onStateChange(listener: (state: BusState) => void): void {
-    this.listeners.add(listener);
-  }
-
-  private emitState(state: BusState): void {
-    for (const l of this.listeners) l(state);
   }
 
   queueFor(topic: string): string {
@@ -164,7 +153,6 @@ export class StompBus implements Bus {
       this.subscribed = false;
       this.reconnects += 1;
       this.opts.log.warn({ broker: where, err: err ? brokerErrorText(err) : 'connection closed' }, 'lost the broker connection; reconnecting');
-      this.emitState('connecting');
       this.schedule(backoff(1, this.opts.random ?? Math.random, this.opts.reconnectDelayMs, this.opts.maxReconnectDelayMs));
     };
     client.on('error', lost);
@@ -175,7 +163,6 @@ export class StompBus implements Bus {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
-    this.emitState('connected');
   }
 
   private subscribeOn(client: stompit.Client, sub: Subscription): void {
@@ -302,7 +289,6 @@ export class StompBus implements Bus {
     if (this.timer) { clearTimeout(this.timer); this.timer = null; }
     const client = this.client;
     this.client = null;
-    this.emitState('closed');
     if (!client) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => { client.destroy(new Error('disconnect timed out')); resolve(); }, 3_000);

@@ -8,7 +8,7 @@ import type {
 } from '../../listener/journal';
 
 /** Bumped with every change of the tables below; an older file is refused, not misread. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -35,7 +35,6 @@ CREATE TABLE IF NOT EXISTS runs (
   build_result TEXT,
   outcome TEXT,
   error_reason TEXT,
-  slack_ts TEXT,
   attempts INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
@@ -108,7 +107,7 @@ CREATE INDEX IF NOT EXISTS decisions_gate ON decisions(gate_key, id);
 
 interface RunRow {
   id: string; message_id: string; plan: string; state: string; build_ref: string | null;
-  build_result: string | null; outcome: string | null; error_reason: string | null; slack_ts: string | null; attempts: number;
+  build_result: string | null; outcome: string | null; error_reason: string | null; attempts: number;
   created_at: number; updated_at: number; deadline_at: number | null; next_poll_at: number | null;
 }
 
@@ -119,7 +118,7 @@ interface EffectRow {
 
 const PATCH_COLUMNS: Record<keyof RunPatch, string> = {
   state: 'state', buildRef: 'build_ref', buildResult: 'build_result', outcome: 'outcome',
-  errorReason: 'error_reason', deadlineAt: 'deadline_at', nextPollAt: 'next_poll_at', slackTs: 'slack_ts', attempts: 'attempts',
+  errorReason: 'error_reason', deadlineAt: 'deadline_at', nextPollAt: 'next_poll_at', attempts: 'attempts',
 };
 
 /**
@@ -242,11 +241,11 @@ export class SqliteJournal implements Journal {
     return (this.stmts.threadTs.get(thread, channel) as { ts: string } | undefined)?.ts ?? null;
   }
 
-  claimThread(thread: string, channel: string): boolean {
+  private claimThread(thread: string, channel: string): boolean {
     return this.stmts.claimThread.run(thread, channel).changes === 1;
   }
 
-  setThreadTs(thread: string, channel: string, ts: string): void {
+  private setThreadTs(thread: string, channel: string, ts: string): void {
     this.stmts.setThreadTs.run(thread, channel, ts);
   }
 
@@ -427,7 +426,6 @@ function toRun(row: RunRow): Run {
     buildResult: row.build_result,
     outcome: row.outcome,
     errorReason: row.error_reason,
-    slackTs: row.slack_ts,
     attempts: row.attempts,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
