@@ -42,7 +42,13 @@ export class Outbox {
     this.deps.journal.claimEffects(due.map((e) => e.id));
     const settled = await Promise.all(due.map((e) => this.deliver(e)));
     // One commit for the whole batch: a commit per effect would hold up everything else on the loop.
-    this.deps.journal.settleEffects(settled, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    this.deps.journal.settleEffects(settled, now);
+    // Counted once recorded, so the metrics never run ahead of the journal.
+    due.forEach((e, i) => {
+      if (settled[i].state === 'done') this.deps.metrics?.effectDelivered(e.peer, Math.max(0, now - e.createdAt) / 1000);
+      else this.deps.metrics?.effectFailed(e.peer, settled[i].state === 'failed');
+    });
     return due.length;
   }
 
@@ -54,12 +60,10 @@ export class Outbox {
     const { clock, log } = this.deps;
     try {
       const after = await this.carryOut(effect);
-      this.deps.metrics?.effectDelivered(effect.peer, Math.max(0, clock.now() - effect.createdAt) / 1000);
       log.debug({ effectId: effect.id, runId: effect.runId, peer: effect.peer }, 'effect delivered');
       return { id: effect.id, state: 'done', thread: after?.thread };
     } catch (err) {
       const why = describeError(err);
-      this.deps.metrics?.effectFailed(effect.peer, isPermanent(err));
       if (isPermanent(err)) {
         log.error({ effectId: effect.id, runId: effect.runId, peer: effect.peer, err: why }, 'effect refused for good; recorded, not retried');
         return { id: effect.id, state: 'failed', error: why };

@@ -22,6 +22,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly delivery: Histogram<'peer'>;
   private readonly effectFailures: Counter<'peer' | 'permanent'>;
   readonly unauthorized: Counter<'path'>;
+  private scrape: ReturnType<Journal['stats']> | null = null;
 
   constructor(opts: PrometheusMetricsOptions) {
     const registers = [this.registry];
@@ -40,13 +41,10 @@ export class PrometheusMetrics implements Metrics {
     this.effectFailures = new Counter({ name: 'cvp_effect_failures_total', help: 'Failed delivery attempts, by peer; permanent ones are not retried', labelNames: ['peer', 'permanent'], registers });
     this.unauthorized = new Counter({ name: 'cvp_intake_unauthorized_total', help: 'Intake requests refused for want of a valid token or signature', labelNames: ['path'], registers });
     const { journal, clock } = opts;
-    let stats: ReturnType<Journal['stats']> | null = null;
-    let statsAt = -1;
-    // One journal query serves the gauges of one scrape.
+    // One journal query serves the gauges of one scrape; render() forgets it before each scrape.
     const current = () => {
-      const now = clock.now();
-      if (!stats || now - statsAt > 500) { stats = journal.stats(now); statsAt = now; }
-      return stats;
+      if (!this.scrape) this.scrape = journal.stats(clock.now());
+      return this.scrape;
     };
     new Gauge({
       name: 'cvp_runs', help: 'Runs in the journal, by state', labelNames: ['state'], registers,
@@ -85,6 +83,7 @@ export class PrometheusMetrics implements Metrics {
   effectFailed(peer: string, permanent: boolean): void { this.effectFailures.inc({ peer, permanent: String(permanent) }); }
 
   async render(): Promise<{ contentType: string; body: string }> {
+    this.scrape = null;
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }
