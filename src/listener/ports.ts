@@ -101,11 +101,6 @@ export interface Metrics {
   effectFailed(peer: string, permanent: boolean): void;
 }
 
-export const noMetrics: Metrics = {
-  messageJudged: () => undefined, deadLettered: () => undefined, runFinished: () => undefined,
-  runTriggered: () => undefined, effectDelivered: () => undefined, effectFailed: () => undefined,
-};
-
 export interface Clock {
   now(): number;
 }
