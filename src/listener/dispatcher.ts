@@ -1,5 +1,5 @@
 import { describeError, isPermanent } from './errors';
-import type { Run } from './journal';
+import { allItems, type Run } from './journal';
 import { outcomeOf } from './outcome';
 import type { Executor } from './ports';
 import { backoff } from './backoff';
@@ -35,10 +35,8 @@ export class Dispatcher {
 
   /** One pass over due pending runs. Returns how many were handled. */
   async runOnce(): Promise<number> {
-    const now = this.deps.clock.now();
-    const due = this.deps.journal.runsInState(['pending'], this.concurrency * 4)
-      .filter((r) => r.nextPollAt === null || r.nextPollAt <= now)
-      .slice(0, this.concurrency);
+    // Pending runs are always due: a run whose trigger failed waits in `triggering` (retryOnce).
+    const due = this.deps.journal.runsInState(['pending'], this.concurrency);
     await this.dispatchAll(due);
     return due.length;
   }
@@ -103,7 +101,7 @@ export class Dispatcher {
   /** Runs whose trigger failed, once their backoff is over: looked up first, triggered if not found. */
   async retryOnce(): Promise<number> {
     const now = this.deps.clock.now();
-    const due = this.deps.journal.runsInState(['triggering'], 1_000).filter((r) => r.nextPollAt !== null && r.nextPollAt <= now).slice(0, this.concurrency);
+    const due = this.deps.journal.runsInState(['triggering'], this.concurrency, now);
     await Promise.all(due.map((run) => this.resume(run)));
     return due.length;
   }
@@ -128,6 +126,6 @@ export class Dispatcher {
     this.deps.metrics?.runFinished(outcome);
     this.deps.journal.transitionRun(run.id, { state: 'finished', outcome, buildResult: 'NOT_BUILT', errorReason: reason, nextPollAt: null },
       this.deps.reporter.finished(run, outcome, undefined, reason), this.deps.clock.now());
-    if (run.product) this.deps.gate?.afterResults([...run.items, ...(run.notRebuilt ?? []), ...(run.groupItem ? [run.groupItem] : [])]);
+    if (run.product) this.deps.gate?.afterResults(allItems(run));
   }
 }

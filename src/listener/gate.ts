@@ -1,6 +1,6 @@
 import { describeError } from './errors';
 import type { EventValidator } from '../validator/event-validator';
-import type { GateReason, GateSubject, Journal, KnownResult, NewEffect, ReportItem, RunPlan } from './journal';
+import { allItems, type GateReason, type GateSubject, type Journal, type KnownResult, type NewEffect, type RunPlan } from './journal';
 import { decisionNotice, type NoticeOptions } from './notices';
 import { PASSING_OUTCOMES } from './outcome';
 import type { Clock, Logger } from './ports';
@@ -53,8 +53,7 @@ export class GateKeeper {
         key, product: plan.product, artifactType: c.artifactType, artifactId: c.artifactId, messageId: c.messageId,
         items: [], context: c, channel: this.deps.policies.get(plan.product)?.channel ?? plan.channel,
       };
-      const all: ReportItem[] = [...plan.items, ...(plan.notRebuilt ?? []), ...(plan.groupItem ? [plan.groupItem] : [])];
-      for (const i of all) if (!subject.items.some((x) => x.item === i.item && x.type === i.type)) subject.items.push({ item: i.item, type: i.type });
+      for (const i of allItems(plan)) if (!subject.items.some((x) => x.item === i.item && x.type === i.type)) subject.items.push({ item: i.item, type: i.type });
       out.set(key, subject);
     }
     return [...out.values()];

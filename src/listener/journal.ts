@@ -36,6 +36,11 @@ export interface RunPlan {
   groupItem?: ReportItem;
 }
 
+/** Every item a run reports on: those under test, those not rebuilt, and the group itself. */
+export function allItems(plan: Pick<RunPlan, 'items' | 'notRebuilt' | 'groupItem'>): ReportItem[] {
+  return [...plan.items, ...(plan.notRebuilt ?? []), ...(plan.groupItem ? [plan.groupItem] : [])];
+}
+
 export interface RunContext {
   topic: string;
   artifactType: string;
@@ -193,7 +198,8 @@ export interface Journal {
   /** Runs `fn` as one transaction (one commit for many changes); nested calls join the outer one. */
   atomically<T>(fn: () => T): T;
   commitIntake(records: IntakeRecord[]): IntakeCommit[];
-  runsInState(states: RunState[], limit: number): Run[];
+  /** Runs in these states, oldest first; with `dueBy`, only those whose next attempt is due by then. */
+  runsInState(states: RunState[], limit: number, dueBy?: number): Run[];
   runsDueForPoll(now: number, limit: number): Run[];
   nextPollAt(): number | null;
   getRun(runId: string): Run | null;

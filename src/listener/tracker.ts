@@ -1,5 +1,5 @@
 import { describeError, isPermanent } from './errors';
-import type { Run } from './journal';
+import { allItems, type Run } from './journal';
 import { outcomeOf } from './outcome';
 import type { RunDeps } from './run-deps';
 
@@ -114,7 +114,7 @@ export class Tracker {
     this.deps.metrics?.runFinished(outcome);
     this.deps.journal.transitionRun(run.id, { state: 'finished', buildRef: ref, buildResult, outcome, errorReason: reason, nextPollAt: null },
       this.deps.reporter.finished(run, outcome, url, reason), now);
-    if (run.product) this.deps.gate?.afterResults([...run.items, ...(run.notRebuilt ?? []), ...(run.groupItem ? [run.groupItem] : [])]);
+    if (run.product) this.deps.gate?.afterResults(allItems(run));
   }
 
   /**

@@ -11,6 +11,7 @@ import { packageRoot } from '../../src/paths';
 import { freePorts, startBroker, type Broker } from '../support/activemq';
 import { DaemonProcess } from '../support/daemon-process';
 import { eventually } from '../support/eventually';
+import { peersYaml } from '../support/peers-yaml';
 import { JOB, publishStream, StreamFixture, TESTCASE } from '../support/stream-fixture';
 import { generateTestCertificates, type ClientCertificate, type TestCertificates } from '../support/test-certificates';
 
@@ -135,19 +136,7 @@ bus:
   max_reconnect_delay: 2s
 intake: { host: 127.0.0.1, port: ${f.intakePort} }
 journal: { path: ${join(f.dir, `journal-${n}.db`)} }
-jenkins:
-  url: ${f.jenkins.url}
-  user: cvp-bot
-  token: \${JENKINS_TOKEN}
-  poll_interval: 100ms
-resultsdb:
-  url: ${f.resultsdb.url}/api/v2.0
-  outcomes: [PASSED, INFO, FAILED, NEEDS_INSPECTION, QUEUED, RUNNING, ERROR]
-slack:
-  token: \${SLACK_TOKEN}
-  channel: "#tls"
-  api_url: ${f.slack.apiUrl}
-delivery: { base_delay: 100ms, max_delay: 1s }
+${peersYaml({ jenkins: f.jenkins.url, resultsdb: f.resultsdb.url, slackApi: f.slack.apiUrl, channel: '#tls' })}delivery: { base_delay: 100ms, max_delay: 1s }
 rules:
   - name: tls
     topic: VirtualTopic.eng.ci.redhat-container-group.test.queued

@@ -12,6 +12,7 @@ import { JenkinsStandIn } from '../stand-ins/jenkins-stand-in';
 import { ResultsDbStandIn } from '../stand-ins/resultsdb-stand-in';
 import { SlackStandIn } from '../stand-ins/slack-stand-in';
 import { MemoryLogger } from './fakes';
+import { peersYaml } from './peers-yaml';
 import { testBrokerHost, testStompPort } from './stomp-client';
 
 export const TOWER_JOB = 'Pipelines/openshift-integration-pipeline';
@@ -44,20 +45,7 @@ bus:
   max_reconnect_delay: 1s
 intake: { enabled: false }
 journal: { path: ${join(this.dir, 'journal.db')} }
-jenkins:
-  url: ${this.jenkins.url}
-  user: cvp-bot
-  token: \${JENKINS_TOKEN}
-  poll_interval: 100ms
-  max_polls_per_second: 50
-resultsdb:
-  url: ${this.resultsdb.url}/api/v2.0
-  outcomes: [PASSED, INFO, FAILED, NEEDS_INSPECTION, QUEUED, RUNNING, ERROR]
-slack:
-  token: \${SLACK_TOKEN}
-  channel: "#tower-qe"
-  api_url: ${this.slack.apiUrl}
-links: { advisory: "https://errata.example.com/advisory/{id}" }
+${peersYaml({ jenkins: this.jenkins.url, resultsdb: this.resultsdb.url, slackApi: this.slack.apiUrl, channel: '#tower-qe', jenkinsExtra: ['max_polls_per_second: 50'] })}links: { advisory: "https://errata.example.com/advisory/{id}" }
 rules:
   - name: tower-group-testing
     topic: VirtualTopic.eng.ci.redhat-container-group.test.queued

@@ -6,6 +6,7 @@ import { JenkinsStandIn } from '../stand-ins/jenkins-stand-in';
 import { ResultsDbStandIn } from '../stand-ins/resultsdb-stand-in';
 import { SlackStandIn } from '../stand-ins/slack-stand-in';
 import { freePorts } from './activemq';
+import { peersYaml } from './peers-yaml';
 import { connectTestClient, disconnectTestClient, sendWithReceipt } from './stomp-client';
 
 export const JOB = 'Pipelines/openshift-integration-pipeline';
@@ -68,21 +69,7 @@ bus:
   prefetch: 200
 intake: { host: 127.0.0.1, port: ${this.intakePort} }
 journal: { path: ${join(this.dir, 'journal.db')} }
-jenkins:
-  url: ${this.jenkins.url}
-  user: cvp-bot
-  token: \${JENKINS_TOKEN}
-  poll_interval: 100ms
-  max_polls_per_second: 400
-  lookback: 2000
-resultsdb:
-  url: ${this.resultsdb.url}/api/v2.0
-  outcomes: [PASSED, INFO, FAILED, NEEDS_INSPECTION, QUEUED, RUNNING, ERROR]
-slack:
-  token: \${SLACK_TOKEN}
-  channel: "#stream"
-  api_url: ${this.slack.apiUrl}
-delivery: { base_delay: 100ms, max_delay: 1s }
+${peersYaml({ jenkins: this.jenkins.url, resultsdb: this.resultsdb.url, slackApi: this.slack.apiUrl, channel: '#stream', jenkinsExtra: ['max_polls_per_second: 400', 'lookback: 2000'] })}delivery: { base_delay: 100ms, max_delay: 1s }
 ${limits}rules:
   - name: stream
     topic: VirtualTopic.eng.ci.redhat-container-group.test.queued

@@ -128,6 +128,7 @@ const PATCH_COLUMNS: Record<keyof RunPatch, string> = {
 export class SqliteJournal implements Journal {
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly patchStatements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -172,7 +173,8 @@ export class SqliteJournal implements Journal {
       runsByState: db.prepare('SELECT state, COUNT(*) AS n FROM runs GROUP BY state'),
       effectsPending: db.prepare(`SELECT peer, COUNT(*) AS n FROM effects WHERE state = 'pending' GROUP BY peer`),
       oldestRun: db.prepare(`SELECT MIN(created_at) AS t FROM runs WHERE state != 'finished'`),
-      runsInState: db.prepare(`SELECT * FROM runs WHERE state IN (SELECT value FROM json_each(?)) ORDER BY created_at LIMIT ?`),
+      runsInState: db.prepare(`SELECT * FROM runs WHERE state IN (SELECT value FROM json_each(@states))
+        AND (@dueBy IS NULL OR (next_poll_at IS NOT NULL AND next_poll_at <= @dueBy)) ORDER BY created_at LIMIT @limit`),
       runsDue: db.prepare(`SELECT * FROM runs WHERE state IN ('queued', 'running') AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?`),
       nextPoll: db.prepare(`SELECT MIN(next_poll_at) AS t FROM runs WHERE state IN ('queued', 'running')`),
       getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
@@ -290,8 +292,8 @@ export class SqliteJournal implements Journal {
     return (this.stmts.allDecisions.all({ product: product ?? null, limit }) as DecisionRow[]).map(toDecision);
   }
 
-  runsInState(states: RunState[], limit: number): Run[] {
-    return (this.stmts.runsInState.all(JSON.stringify(states), limit) as RunRow[]).map(toRun);
+  runsInState(states: RunState[], limit: number, dueBy?: number): Run[] {
+    return (this.stmts.runsInState.all({ states: JSON.stringify(states), limit, dueBy: dueBy ?? null }) as RunRow[]).map(toRun);
   }
 
   runsDueForPoll(now: number, limit: number): Run[] {
@@ -331,7 +333,11 @@ export class SqliteJournal implements Journal {
       const v = patch[key];
       values.push(key === 'buildRef' ? (v == null ? null : JSON.stringify(v)) : v);
     }
-    this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...values, runId);
+    const sql = `UPDATE runs SET ${sets.join(', ')} WHERE id = ?`;
+    // A handful of column sets recur; preparing each once keeps SQL compilation off the hot path.
+    let stmt = this.patchStatements.get(sql);
+    if (!stmt) { stmt = this.db.prepare(sql); this.patchStatements.set(sql, stmt); }
+    stmt.run(...values, runId);
   }
 
   dueEffects(peer: Peer, now: number, limit: number): Effect[] {
