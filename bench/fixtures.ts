@@ -8,9 +8,9 @@ import { SqliteJournal } from '../src/adapters/store/sqlite-journal';
 import { createLogger } from '../src/cli/logger';
 import type { RuleConfig } from '../src/config/config';
 import { createCore, type Core } from '../src/listener/core';
-import { defaultOutcomes } from '../src/listener/outcome';
+import { defaultOutcomes } from '../src/listener/domain/outcome';
 import type { BuildRef, BuildStatus, Bus, Executor, Logger, Notifier, ResultSink } from '../src/listener/ports';
-import { Router } from '../src/listener/router';
+import { Router } from '../src/listener/intake/router';
 import { packageRoot, schemasDir } from '../src/paths';
 import { EventValidator } from '../src/validator/event-validator';
 import { defaultParseLimits } from '../src/validator/safe-parse';
@@ -102,6 +102,7 @@ export class InstantExecutor implements Executor {
     return { state: 'running', ref: { queueId: ref.queueId, number, url: `https://jenkins.example.com/job/${job}/${number}/` } };
   }
   async cancel(): Promise<void> { /* nothing runs */ }
+  async declaredParameters(): Promise<string[] | null> { return null; }
 }
 
 export class InstantResults implements ResultSink {
@@ -115,6 +116,7 @@ export class InstantNotifier implements Notifier {
   readonly name = 'slack';
   posted = 0;
   async post(): Promise<{ ts: string }> { return { ts: `1700000000.${String(++this.posted).padStart(6, '0')}` }; }
+  async find(): Promise<null> { return null; }
 }
 
 const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };

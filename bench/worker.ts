@@ -10,7 +10,7 @@ import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StompBus } from '../src/adapters/bus/stomp-bus';
-import type { IntakeRecord } from '../src/listener/journal';
+import type { IntakeRecord } from '../src/listener/domain';
 import type { Bus, Delivery, Logger } from '../src/listener/ports';
 import { HOST } from './broker';
 import { artifactId, benchLogger, benchRouter, groupEvent, InstantExecutor, queueOf, sentAtOf, TOPIC, wireCore, type Wired } from './fixtures';

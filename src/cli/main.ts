@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import { loadConfig, type Env } from '../config/load-config';
-import { CvpError, describeError } from '../listener/errors';
-import { eventView } from '../listener/event-view';
+import { CvpError, describeError } from '../errors';
+import { eventView } from '../listener/views/event-view';
 import { systemClock, type Logger } from '../listener/ports';
 import { schemasDir } from '../paths';
 import { EventValidator } from '../validator/event-validator';

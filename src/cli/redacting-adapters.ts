@@ -20,7 +20,7 @@ export function redactingBus(bus: Bus, r: Redactor): Bus {
 }
 
 export function redactingNotifier(n: Notifier, r: Redactor): Notifier {
-  return { name: n.name, post: (notice) => n.post(scrub(notice, r)) };
+  return { name: n.name, post: (notice) => n.post(scrub(notice, r)), find: (key, channel, opts) => n.find(key, channel, opts) };
 }
 
 export function redactingResults(s: ResultSink, r: Redactor): ResultSink {

@@ -1,7 +1,8 @@
-import type { Journal, MessageRecord } from '../listener/journal';
+import type { Journal } from '../listener/ports/journal';
+import type { MessageRecord } from '../listener/domain';
 import type { EventValidator } from '../validator/event-validator';
 import { safeParse } from '../validator/safe-parse';
-import { CvpError } from '../listener/errors';
+import { CvpError } from '../errors';
 
 export interface ReplayArgs {
   ids: string[];

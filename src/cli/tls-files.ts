@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import type { CvpConfig, TlsConfig } from '../config/config';
-import { permanentError } from '../listener/errors';
+import { permanentError } from '../errors';
 
 /**
  * Reads a broker's TLS files at start-up, so a missing or unreadable file is one clear error then,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { StompBus } from '../adapters/bus/stomp-bus';
-import type { EventView } from '../listener/event-view';
+import type { EventView } from '../listener/views/event-view';
 import type { Logger } from '../listener/ports';
 import { EventValidator } from '../validator/event-validator';
 import { schemasDir } from '../paths';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { CvpError } from '../listener/errors';
+import { CvpError } from '../errors';
 import type { EventValidator } from '../validator/event-validator';
 import { safeParse } from '../validator/safe-parse';
 

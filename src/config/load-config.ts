@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { permanentError } from '../listener/errors';
+import { permanentError } from '../errors';
 import { schemasDir } from '../paths';
 import { readableErrors } from '../validator/readable-errors';
 import type { CvpConfig, LoadedConfig } from './config';

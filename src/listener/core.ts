@@ -1,17 +1,17 @@
 import type { EventValidator } from '../validator/event-validator';
 import type { ParseLimits } from '../validator/safe-parse';
 import { Daemon, type Source } from './daemon';
-import { Dispatcher } from './dispatcher';
-import { Intake } from './intake';
-import type { Journal } from './journal';
-import type { OutcomeTable } from './outcome';
-import { Outbox } from './outbox';
-import { CiMessages } from './ci-messages';
-import { GateKeeper, type ProductPolicy } from './gate';
+import { Dispatcher } from './dispatch/dispatcher';
+import { Intake } from './intake/intake';
+import type { Journal } from './ports/journal';
+import type { OutcomeTable } from './domain/outcome';
+import { Outbox } from './effects/outbox';
+import { CiMessages } from './effects/ci-messages';
+import { GateKeeper, type ProductPolicy } from './gate/gate-keeper';
 import type { Bus, Clock, Executor, Logger, Metrics, Notifier, ReleaseHook, ResultSink } from './ports';
-import { Reporter, type ReporterOptions } from './reporter';
-import type { Router } from './router';
-import { Tracker } from './tracker';
+import { Reporter, type ReporterOptions } from './effects/reporter';
+import type { Router } from './intake/router';
+import { Tracker } from './tracking/tracker';
 
 export interface CoreDeps {
   journal: Journal;

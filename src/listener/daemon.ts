@@ -1,12 +1,12 @@
-import { describeError } from './errors';
-import type { Dispatcher } from './dispatcher';
-import type { GateKeeper } from './gate';
-import type { Intake } from './intake';
-import type { Journal } from './journal';
+import { describeError } from '../errors';
+import type { Dispatcher } from './dispatch/dispatcher';
+import type { GateKeeper } from './gate/gate-keeper';
+import type { Intake } from './intake/intake';
+import type { Journal } from './ports/journal';
 import { Loop } from './loop';
-import type { Outbox } from './outbox';
+import type { Outbox } from './effects/outbox';
 import type { Bus, Clock, Logger } from './ports';
-import type { Tracker } from './tracker';
+import type { Tracker } from './tracking/tracker';
 
 export interface Source {
   start(): Promise<void>;

@@ -1,4 +1,4 @@
-import { describeError } from './errors';
+import { describeError } from '../errors';
 import type { Clock, Logger } from './ports';
 
 /**

@@ -2,7 +2,7 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
-import { permanentError } from '../listener/errors';
+import { permanentError } from '../errors';
 import { readableErrors } from './readable-errors';
 
 export type Validity = { valid: true } | { valid: false; code: 'MESSAGE_INVALID' | 'UNKNOWN_TOPIC' | 'UNKNOWN_VERSION'; reasons: string[] };

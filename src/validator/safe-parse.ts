@@ -1,4 +1,4 @@
-import { permanentError } from '../listener/errors';
+import { permanentError } from '../errors';
 
 export interface ParseLimits {
   maxBytes: number;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BuildRef, BuildStatus, Bus, Clock, Delivery, DeliveryHandler, Executor, Logger, Notice, Notifier, ResultRecord, ResultSink } from '../../src/listener/ports';
-import { transientError } from '../../src/listener/errors';
+import { transientError } from '../../src/errors';
 
 /** A clock the test moves by hand: no sleeps. */
 export class FakeClock implements Clock {
@@ -69,6 +69,8 @@ export class FakeExecutor implements Executor {
     return b.result ? { state: 'finished', ref: r, result: b.result } : { state: 'running', ref: r };
   }
   async cancel(_job: string, ref: BuildRef): Promise<void> { this.builds[Number(ref.queueId) - 1].cancelled = true; }
+  declared: Record<string, string[] | null> = {};
+  async declaredParameters(job: string): Promise<string[] | null> { return this.declared[job] ?? null; }
   finish(runId: string, result: string): void { this.builds.find((b) => b.runId === runId)!.result = result; }
 }
 
@@ -87,4 +89,8 @@ export class MemoryNotifier implements Notifier {
   readonly name = 'memory';
   notices: Notice[] = [];
   async post(n: Notice): Promise<{ ts: string }> { this.notices.push(n); return { ts: `1700000000.${String(this.notices.length).padStart(6, '0')}` }; }
+  async find(key: string): Promise<{ ts: string } | null> {
+    const i = this.notices.findIndex((n) => n.key === key);
+    return i < 0 ? null : { ts: `1700000000.${String(i + 1).padStart(6, '0')}` };
+  }
 }

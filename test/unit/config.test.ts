@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseConfig } from '../../src/config/load-config';
-import { CvpError } from '../../src/listener/errors';
+import { CvpError } from '../../src/errors';
 import { packageRoot, schemasDir } from '../../src/paths';
 import { EventValidator } from '../../src/validator/event-validator';
 

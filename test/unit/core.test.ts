@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { permanentError, transientError } from '../../src/listener/errors';
+import { permanentError, transientError } from '../../src/errors';
 import { coreHarness, GROUP_TOPIC, groupEvent, type Harness } from '../support/core-harness';
 
 describe('the core path, driven through a fake bus', () => {

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 import { isScalar, LineCounter, parseAllDocuments, parseDocument } from 'yaml';
 import { parseConfig } from '../../src/config/load-config';
-import { CvpError } from '../../src/listener/errors';
+import { CvpError } from '../../src/errors';
 import { packageRoot, schemasDir } from '../../src/paths';
 import { EventValidator } from '../../src/validator/event-validator';
 

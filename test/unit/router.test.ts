@@ -1,5 +1,5 @@
-import { checkHolds } from '../../src/listener/router';
-import { slackEscape, boundParameter } from '../../src/listener/sanitize';
+import { checkHolds } from '../../src/listener/intake/router';
+import { slackEscape, boundParameter } from '../../src/listener/intake/sanitize';
 import { jsonDepth, safeParse } from '../../src/validator/safe-parse';
 import { jsonPath } from '../../src/validator/readable-errors';
 

@@ -1,8 +1,8 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EventView } from '../../listener/event-view';
-import type { IntakeOutcome } from '../../listener/intake';
+import type { EventView } from '../../listener/views/event-view';
+import type { IntakeOutcome } from '../../listener/intake/intake';
 import type { Delivery, Logger } from '../../listener/ports';
 
 export interface HttpIntakeOptions {

@@ -1,7 +1,7 @@
 import stompit from 'stompit';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { backoff } from '../../listener/backoff';
-import { transientError } from '../../listener/errors';
+import { transientError } from '../../errors';
 import type { Bus, Delivery, DeliveryHandler, Logger } from '../../listener/ports';
 
 export interface StompServer {

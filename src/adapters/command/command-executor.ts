@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { permanentError } from '../../listener/errors';
+import { permanentError } from '../../errors';
 import type { BuildRef, BuildStatus, Executor } from '../../listener/ports';
 
 export interface CommandJob { run: string; args?: string[] }
@@ -85,6 +85,11 @@ export class CommandExecutor implements Executor {
       return { state: 'finished', ref: current, result: 'ABORTED' };
     }
     return { state: 'queued', ref: current };
+  }
+
+  /** A local program takes every parameter as an environment variable. */
+  async declaredParameters(): Promise<string[] | null> {
+    return null;
   }
 
   async cancel(_job: string, ref: BuildRef): Promise<void> {

@@ -1,5 +1,5 @@
 import Jenkins from 'jenkins';
-import { CvpError, permanentError, transientError } from '../../listener/errors';
+import { CvpError, permanentError, transientError } from '../../errors';
 import type { BuildRef, BuildStatus, Executor } from '../../listener/ports';
 import { parameterOf, type JenkinsBuild, type JenkinsJob, type JenkinsQueueItem } from './jenkins-wire';
 
@@ -68,7 +68,16 @@ export class JenkinsExecutor implements Executor {
     return Number.isInteger(queueId) ? { queueId: String(queueId) } : {};
   }
 
-  async locate(job: string, runId: string): Promise<BuildRef | null> {
+  async declaredParameters(job: string): Promise<string[] | null> {
+    try {
+      const info = await this.client.job.get({ name: job, tree: 'property[parameterDefinitions[name]]' }) as unknown as { property?: Array<{ parameterDefinitions?: Array<{ name?: string }> }> };
+      return (info.property ?? []).flatMap((p) => (p?.parameterDefinitions ?? []).map((d) => String(d?.name ?? ''))).filter(Boolean);
+    } catch (err) {
+      throw this.classify(err, `reading the parameters of ${job}`, job);
+    }
+  }
+
+  async locate(job: string, runId: string, _since: number): Promise<BuildRef | null> {
     try {
       const items = await this.client.queue.list();
       const waiting = (items ?? []).find((i) => parameterOf(i.actions, 'CVP_RUN_ID') === runId);
@@ -86,7 +95,7 @@ export class JenkinsExecutor implements Executor {
     let current = ref;
     if (current.number === undefined) {
       if (current.queueId === undefined) {
-        const found = await this.locate(job, runId);
+        const found = await this.locate(job, runId, 0);
         if (!found) return { state: 'queued', ref };
         current = found;
       } else {

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Journal } from '../../listener/journal';
+import type { Journal } from '../../listener/ports/journal';
 import type { Clock, Metrics } from '../../listener/ports';
 
 export interface PrometheusMetricsOptions {

@@ -1,4 +1,4 @@
-import { permanentError, transientError } from '../../listener/errors';
+import { permanentError, transientError } from '../../errors';
 import type { ReleaseHook } from '../../listener/ports';
 
 export interface HttpReleaseHookOptions {

@@ -1,4 +1,4 @@
-import { CvpError, permanentError, transientError } from '../../listener/errors';
+import { CvpError, permanentError, transientError } from '../../errors';
 import type { ResultRecord, ResultSink } from '../../listener/ports';
 import type { ResultsDbList, ResultsDbResult } from './resultsdb-wire';
 

@@ -13,4 +13,9 @@ export class ConsoleNotifier implements Notifier {
     this.write(`${notice.threadTs ? `slack   ↳ ` : 'slack   '}${notice.text}`);
     return { ts };
   }
+
+  /** The console keeps nothing to look in: a notice printed before a crash may be printed again. */
+  async find(): Promise<null> {
+    return null;
+  }
 }

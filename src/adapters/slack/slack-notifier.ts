@@ -1,5 +1,5 @@
 import { ErrorCode, LogLevel, WebClient } from '@slack/web-api';
-import { CvpError, permanentError, transientError } from '../../listener/errors';
+import { CvpError, permanentError, transientError } from '../../errors';
 import type { Notice, Notifier } from '../../listener/ports';
 import type { SlackPostMessage, SlackPostMessageAnswer } from './slack-wire';
 
@@ -48,6 +48,10 @@ export class SlackNotifier implements Notifier {
     } catch (err) {
       throw this.classify(err, msg.channel);
     }
+  }
+
+  async find(): Promise<null> {
+    return null;
   }
 
   private classify(err: unknown, channel: string): CvpError {

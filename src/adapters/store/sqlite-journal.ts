@@ -1,11 +1,9 @@
 import Database from 'better-sqlite3';
-import { permanentError } from '../../listener/errors';
+import { permanentError } from '../../errors';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type {
-  DecisionRecord, Effect, EventStatus, Gate, GateReason, GateSubject, IntakeCommit, IntakeRecord, Journal, KnownResult,
-  MessageRecord, NewEffect, Peer, Run, RunPatch, RunState, Settlement,
-} from '../../listener/journal';
+import type { Journal } from '../../listener/ports/journal';
+import type { DecisionRecord, Effect, EventStatus, Gate, GateReason, GateSubject, IntakeCommit, IntakeRecord, KnownResult, MessageRecord, NewEffect, Peer, Run, RunPatch, RunState, Settlement } from '../../listener/domain';
 
 /** Bumped with every change of the tables below; an older file is refused, not misread. */
 const SCHEMA_VERSION = 3;

@@ -1,6 +1,6 @@
-import type { NewEffect, ReportItem, Run } from './journal';
+import type { NewEffect, ReportItem, Run } from '../domain';
 import { eventNotice, outcomeNotice, runStartNotice, type NoticeOptions } from './notices';
-import type { Notice, ResultRecord } from './ports';
+import type { Notice, ResultRecord } from '../ports';
 import type { CiMessages } from './ci-messages';
 
 export interface ReporterOptions extends NoticeOptions {

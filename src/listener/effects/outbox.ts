@@ -1,7 +1,8 @@
-import { backoff } from './backoff';
-import { CvpError, describeError, isPermanent, permanentError } from './errors';
-import type { Effect, Journal, Peer, Settlement } from './journal';
-import type { Bus, Clock, Logger, Metrics, Notifier, ReleaseHook, ResultSink } from './ports';
+import { backoff } from '../backoff';
+import { CvpError, describeError, isPermanent, permanentError } from '../../errors';
+import type { Journal } from '../ports/journal';
+import type { Effect, Peer, Settlement } from '../domain';
+import type { Bus, Clock, Logger, Metrics, Notifier, ReleaseHook, ResultSink } from '../ports';
 
 export interface OutboxDeps {
   journal: Journal;

@@ -1,5 +1,5 @@
-import type { NewEffect } from './journal';
-import type { ResultRecord } from './ports';
+import type { NewEffect } from '../domain';
+import type { ResultRecord } from '../ports';
 
 type Json = Record<string, unknown>;
 

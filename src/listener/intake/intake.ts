@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { EventValidator } from '../validator/event-validator';
-import { safeParse, type ParseLimits } from '../validator/safe-parse';
-import { CvpError, describeError, permanentError } from './errors';
-import type { GateKeeper } from './gate';
-import type { GateSubject, IntakeCommit, IntakeRecord, Journal, NewEffect, Verdict } from './journal';
+import type { EventValidator } from '../../validator/event-validator';
+import { safeParse, type ParseLimits } from '../../validator/safe-parse';
+import { CvpError, describeError, permanentError } from '../../errors';
+import type { GateKeeper } from '../gate/gate-keeper';
+import type { Journal } from '../ports/journal';
+import type { GateSubject, IntakeCommit, IntakeRecord, NewEffect, Verdict } from '../domain';
 import { pipelineVerdict, resultEffect } from './pipeline-results';
-import type { Bus, Clock, Delivery, Logger, Metrics } from './ports';
+import type { Bus, Clock, Delivery, Logger, Metrics } from '../ports';
 import type { Router } from './router';
 
 export type IntakeOutcome =

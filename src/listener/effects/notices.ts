@@ -1,6 +1,6 @@
-import type { GateReason, Run, RunContext } from './journal';
-import type { Notice } from './ports';
-import { slackEscape } from './sanitize';
+import type { GateReason, Run, RunContext } from '../domain';
+import type { Notice } from '../ports';
+import { slackEscape } from '../intake/sanitize';
 
 export interface NoticeOptions {
   advisoryUrl?: string;

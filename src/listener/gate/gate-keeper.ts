@@ -1,9 +1,10 @@
-import { describeError } from './errors';
-import type { EventValidator } from '../validator/event-validator';
-import { allItems, type GateReason, type GateSubject, type Journal, type KnownResult, type NewEffect, type RunPlan } from './journal';
-import { decisionNotice, type NoticeOptions } from './notices';
-import { PASSING_OUTCOMES } from './outcome';
-import type { Clock, Logger } from './ports';
+import { describeError } from '../../errors';
+import type { EventValidator } from '../../validator/event-validator';
+import { type Journal } from '../ports/journal';
+import { allItems, type GateReason, type GateSubject, type KnownResult, type NewEffect, type RunPlan } from '../domain';
+import { decisionNotice, type NoticeOptions } from '../effects/notices';
+import { PASSING_OUTCOMES } from '../domain/outcome';
+import type { Clock, Logger } from '../ports';
 
 export type ReleaseMode = 'off' | 'shadow' | 'on';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import jmespath from 'jmespath';
 import { JSONPath } from 'jsonpath-plus';
-import type { RuleConfig } from '../config/config';
-import type { ReportItem, RunContext, RunPlan } from './journal';
+import type { RuleConfig } from '../../config/config';
+import type { ReportItem, RunContext, RunPlan } from '../domain';
 import { boundParameter } from './sanitize';
 
 export interface CompiledRule {

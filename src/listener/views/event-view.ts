@@ -1,4 +1,4 @@
-import type { EventStatus } from './journal';
+import type { EventStatus } from '../domain';
 
 export interface RunView {
   id: string;

@@ -1,8 +1,8 @@
-import { describeError, isPermanent } from './errors';
-import { allItems, type Run } from './journal';
-import { outcomeOf } from './outcome';
-import type { Executor } from './ports';
-import { backoff } from './backoff';
+import { describeError, isPermanent } from '../../errors';
+import { allItems, type Run } from '../domain';
+import { outcomeOf } from '../domain/outcome';
+import type { Executor } from '../ports';
+import { backoff } from '../backoff';
 import type { RunDeps } from './run-deps';
 
 export interface DispatcherDeps extends RunDeps {
@@ -61,7 +61,7 @@ export class Dispatcher {
     const executor = this.executorOf(run);
     if (!executor) return this.failRun(run, `no executor named ${run.executor}`);
     try {
-      const ref = await executor.locate(run.job, run.id);
+      const ref = await executor.locate(run.job, run.id, run.createdAt);
       if (ref) {
         this.deps.log.info({ runId: run.id, job: run.job, ref }, 'run found after restart; tracking it');
         this.markQueued(run, ref);

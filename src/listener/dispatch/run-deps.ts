@@ -1,8 +1,8 @@
-import type { GateKeeper } from './gate';
-import type { Journal } from './journal';
-import type { OutcomeTable } from './outcome';
-import type { Clock, Executor, Logger, Metrics } from './ports';
-import type { Reporter } from './reporter';
+import type { GateKeeper } from '../gate/gate-keeper';
+import type { Journal } from '../ports/journal';
+import type { OutcomeTable } from '../domain/outcome';
+import type { Clock, Executor, Logger, Metrics } from '../ports';
+import type { Reporter } from '../effects/reporter';
 
 /** What the parts that move runs along (dispatcher, tracker) both use. */
 export interface RunDeps {

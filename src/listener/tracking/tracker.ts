@@ -1,7 +1,7 @@
-import { describeError, isPermanent } from './errors';
-import { allItems, type Run } from './journal';
-import { outcomeOf } from './outcome';
-import type { RunDeps } from './run-deps';
+import { describeError, isPermanent } from '../../errors';
+import { allItems, type Run } from '../domain';
+import { outcomeOf } from '../domain/outcome';
+import type { RunDeps } from '../dispatch/run-deps';
 
 export interface TrackerDeps extends RunDeps {
   /** How often one build is polled, per executor. */

@@ -1,7 +1,7 @@
-import type { EventValidator } from '../validator/event-validator';
-import { describeError } from './errors';
-import type { NewEffect, ReportItem, Run } from './journal';
-import type { Clock, Logger } from './ports';
+import type { EventValidator } from '../../validator/event-validator';
+import { describeError } from '../../errors';
+import type { NewEffect, ReportItem, Run } from '../domain';
+import type { Clock, Logger } from '../ports';
 
 export interface CiMessagesOptions {
   contact: Record<string, string>;

@@ -1,0 +1,6 @@
+/** The domain model: what the core reasons about, independent of any store or peer. */
+export * from './run';
+export * from './effect';
+export * from './message';
+export * from './gate';
+export * from './outcome';
