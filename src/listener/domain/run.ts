@@ -63,6 +63,10 @@ export interface Run extends RunPlan {
   nextPollAt: number | null;
   /** Failed trigger attempts, for the backoff. */
   attempts: number;
+  /** When each step happened (epoch ms), once it has: the build was accepted, started, ended. */
+  triggeredAt?: number | null;
+  startedAt?: number | null;
+  finishedAt?: number | null;
 }
 
 export interface RunPatch {
