@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteJournal } from '../src/adapters/store/sqlite-journal';
+import { ThreadedSqliteJournal } from '../src/adapters/store/sqlite/threaded-sqlite-journal';
+import { durationMs } from '../src/config/config';
+import { compileRules } from '../src/listener/intake/rules';
 import { createLogger } from '../src/cli/logger';
 import type { RuleConfig } from '../src/config/config';
 import { createCore, type Core } from '../src/listener/core';
@@ -73,11 +75,9 @@ export const benchRule: RuleConfig = {
 };
 
 export function benchRouter(): Router {
-  return new Router([{
-    config: benchRule, executor: 'jenkins', timeoutMs: 3 * 3_600_000,
-    checks: (benchRule.checks ?? []).map((c) => ({ field: c.field, expected: new RegExp(c.expected) })),
-    channel: '#bench',
-  }], { maxParameterLength: 4096 });
+  return new Router(compileRules([benchRule], {
+    executor: 'jenkins', timeoutMs: 3 * 3_600_000, productChannels: new Map(), channel: '#bench', durationMs,
+  }), { maxParameterLength: 4096 });
 }
 
 /**
@@ -128,7 +128,7 @@ export function benchLogger(): Logger {
 
 export interface Wired {
   core: Core;
-  journal: SqliteJournal;
+  journal: ThreadedSqliteJournal;
   executor: InstantExecutor;
   results?: InstantResults;
   notifier?: InstantNotifier;
@@ -138,11 +138,11 @@ export interface Wired {
  * The real core as buildDaemon wires it (journal, validator, router, reporter, loops), with
  * instant peers. `peers`: also a ResultsDB (QUEUED results written) and Slack, as in production.
  */
-export function wireCore(opts: {
+export async function wireCore(opts: {
   journalPath: string; bus?: Bus; consumer?: string; executor: InstantExecutor; peers: boolean; log: Logger;
   pollIntervalMs?: number; maxPollsPerSecond?: number;
-}): Wired {
-  const journal = new SqliteJournal(opts.journalPath);
+}): Promise<Wired> {
+  const journal = await ThreadedSqliteJournal.open(opts.journalPath);
   const results = opts.peers ? new InstantResults() : undefined;
   const notifier = opts.peers ? new InstantNotifier() : undefined;
   const core = createCore({

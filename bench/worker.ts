@@ -73,9 +73,9 @@ function profileWindow(): () => Promise<void> {
 function meterCommits(w: Wired): { commits: number; records: number; ns: bigint } {
   const stats = { commits: 0, records: 0, ns: 0n };
   const original = w.journal.commitIntake.bind(w.journal);
-  w.journal.commitIntake = (records: IntakeRecord[]) => {
+  w.journal.commitIntake = async (records: IntakeRecord[]) => {
     const t = now();
-    try { return original(records); } finally { stats.commits += 1; stats.records += records.length; stats.ns += now() - t; }
+    try { return await original(records); } finally { stats.commits += 1; stats.records += records.length; stats.ns += now() - t; }
   };
   return stats;
 }
@@ -139,7 +139,7 @@ async function intake(t: Extract<Task, { phase: 'intake' }>): Promise<unknown> {
     nack: (d) => sb.nack(d),
     close: () => sb.close(),
   };
-  const w = wireCore({ journalPath: t.journalPath, bus, consumer: t.consumer, executor: new InstantExecutor(), peers: t.mode === 'daemon', log });
+  const w = await wireCore({ journalPath: t.journalPath, bus, consumer: t.consumer, executor: new InstantExecutor(), peers: t.mode === 'daemon', log });
   const commits = meterCommits(w);
   const profiled = profileWindow();
   if (t.mode === 'daemon') await w.core.daemon.start();
@@ -150,7 +150,7 @@ async function intake(t: Extract<Task, { phase: 'intake' }>): Promise<unknown> {
   const triggeredDuringIntake = w.executor.triggers;
   const acked = acks;
   if (t.mode === 'daemon') await w.core.daemon.stop();
-  else { await sb.close(); w.core.intake.drain(); w.journal.close(); }
+  else { await w.core.intake.drain(); await sb.close(); await w.journal.close(); }
   const secs = seconds(end - first);
   return {
     mode: t.mode, messages: acked, seconds: secs, rate: acked / secs, capped: acked < t.count, ...busy,
@@ -170,7 +170,7 @@ async function latency(t: Extract<Task, { phase: 'latency' }>): Promise<unknown>
     if (sent !== null) samples.push([Number(sent), Number(at - sent) / 1e6]);
   });
   const sb = stompBus(t.port, t.consumer, t.prefetch, t.heartbeatMs, log);
-  const w = wireCore({ journalPath: t.journalPath, bus: sb, consumer: t.consumer, executor, peers: t.peers, log });
+  const w = await wireCore({ journalPath: t.journalPath, bus: sb, consumer: t.consumer, executor, peers: t.peers, log });
   await w.core.daemon.start();
   await sb.whenSubscribed();
   const profiled = profileWindow();
@@ -195,7 +195,7 @@ async function latency(t: Extract<Task, { phase: 'latency' }>): Promise<unknown>
  */
 async function seed(t: Extract<Task, { phase: 'seed' }>): Promise<unknown> {
   const started = now();
-  const w = wireCore({ journalPath: t.journalPath, executor: new InstantExecutor(), peers: true, log: benchLogger() });
+  const w = await wireCore({ journalPath: t.journalPath, executor: new InstantExecutor(), peers: true, log: benchLogger() });
   const router = benchRouter();
   const created = Date.now();
   for (let done = 0; done < t.builds;) {
@@ -206,16 +206,16 @@ async function seed(t: Extract<Task, { phase: 'seed' }>): Promise<unknown> {
       records.push({
         envelope: { id, topic: TOPIC, headers: { 'message-id': id }, body, source: 'bus' },
         contentHash: createHash('sha256').update(TOPIC).update('\n').update(body).digest('hex'),
-        verdict: { kind: 'routed', runs: router.route(TOPIC, JSON.parse(body), id) }, effects: [], receivedAt: created,
+        verdict: { kind: 'routed', runs: router.route(TOPIC, JSON.parse(body), id) }, effects: [], results: [], touch: [], gates: [], receivedAt: created,
       });
     }
-    w.journal.commitIntake(records);
+    await w.journal.commitIntake(records);
   }
-  w.journal.close();
+  await w.journal.close();
   const db = new Database(t.journalPath);
-  db.prepare(`UPDATE runs SET state = 'running', attempts = 0,
-      build_ref = json_object('queueId', CAST(rowid AS TEXT), 'number', rowid, 'url', 'https://jenkins.example.com/job/x/' || rowid || '/'),
-      deadline_at = ?, next_poll_at = ? + (rowid * ?) / ?`).run(created + 3 * 3_600_000, Date.now(), t.pollIntervalMs, t.builds);
+  db.prepare(`UPDATE runs SET state = 'running', phase = 'track', attempts = 0, triggered_at = created_at, started_at = created_at,
+      build_ref = json_object('queueId', CAST(seq AS TEXT), 'number', seq, 'url', 'https://jenkins.example.com/job/x/' || seq || '/'),
+      deadline_at = ?, due_at = ? + (seq * ?) / ?`).run(created + 3 * 3_600_000, Date.now(), t.pollIntervalMs, t.builds);
   const running = (db.prepare(`SELECT COUNT(*) AS n FROM runs WHERE state = 'running'`).get() as { n: number }).n;
   db.close();
   return { running, seconds: seconds(now() - started) };
@@ -234,16 +234,15 @@ async function inflight(t: Extract<Task, { phase: 'inflight' }>): Promise<unknow
     polls += 1;
     return status(job, ref);
   };
-  const w = wireCore({ journalPath: t.journalPath, executor, peers: true, log, pollIntervalMs: t.pollIntervalMs, maxPollsPerSecond: t.maxPollsPerSecond });
+  const w = await wireCore({ journalPath: t.journalPath, executor, peers: true, log, pollIntervalMs: t.pollIntervalMs, maxPollsPerSecond: t.maxPollsPerSecond });
   const afterOpen = process.memoryUsage();
 
   // Tracker passes and the rows each one reads (every row's plan is parsed).
   const passes = { calls: 0, rows: 0 };
-  const due = w.journal.runsDueForPoll.bind(w.journal);
-  w.journal.runsDueForPoll = (at: number, limit: number) => {
-    const rows = due(at, limit);
-    passes.calls += 1;
-    passes.rows += rows.length;
+  const claim = w.journal.claimRuns.bind(w.journal);
+  w.journal.claimRuns = async (c) => {
+    const rows = await claim(c);
+    if (c.phase === 'track') { passes.calls += 1; passes.rows += rows.length; }
     return rows;
   };
 

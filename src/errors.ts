@@ -13,9 +13,15 @@ export type ErrorCode =
   | 'JOB_NOT_FOUND'
   | 'PEER_REJECTED'
   | 'PEER_UNAVAILABLE'
+  /** The request may have reached the peer and its answer was lost: look before doing it again. */
+  | 'PEER_OUTCOME_UNKNOWN'
+  /** Slack refused a notice for its size: it is posted shorter. */
+  | 'NOTICE_TOO_LONG'
   | 'PEER_ANSWER_INVALID'
   | 'BUS_UNAVAILABLE'
   | 'JOURNAL_FAILED'
+  /** The journal cannot commit at all (a full disk, a database away): readiness says so until it can. */
+  | 'JOURNAL_UNAVAILABLE'
   | 'TIMEOUT';
 
 export class CvpError extends Error {

@@ -12,14 +12,16 @@ import { Redactor } from '../config/redactor';
 import { tlsOptions } from './tls-files';
 import { redactingBus, redactingNotifier, redactingRelease, redactingResults } from './redacting-adapters';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
-import { SqliteJournal } from '../adapters/store/sqlite-journal';
 import { durationMs, type LoadedConfig } from '../config/config';
+import { journalPathOf, openJournal } from './open-journal';
 import { createCore, type Core } from '../listener/core';
 import type { Daemon } from '../listener/daemon';
 import { eventView } from '../listener/views/event-view';
 import { defaultOutcomes, type OutcomeTable } from '../listener/domain/outcome';
 import type { Clock, Executor, Logger, Notifier, ResultSink } from '../listener/ports';
-import { Router, type CompiledRule } from '../listener/intake/router';
+import { Router } from '../listener/intake/router';
+import { compileRules } from '../listener/intake/rules';
+import { defaultBurst } from '../listener/domain';
 import { schemasDir } from '../paths';
 import { EventValidator } from '../validator/event-validator';
 import { defaultParseLimits } from '../validator/safe-parse';
@@ -41,16 +43,12 @@ export interface Built {
   journalPath: string;
 }
 
-export function journalPathOf(loaded: LoadedConfig): string {
-  return resolve(loaded.dir, loaded.config.journal?.path ?? 'var/cvp.db');
-}
-
 /** Wires the adapters the config names to the core. The only place that knows both. */
-export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new EventValidator(schemasDir)): Built {
+export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new EventValidator(schemasDir)): Promise<Built> {
   const { config } = loaded;
   const { clock, log } = rt;
   const journalPath = journalPathOf(loaded);
-  const journal = new SqliteJournal(journalPath);
+  const journal = await openJournal(loaded, { forDaemon: true });
 
   const executors = new Map<string, Executor>();
   const pollIntervals = new Map<string, number>();
@@ -111,15 +109,13 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     const h = p.release_action?.http;
     if (h?.token) releaseTokens.set(h.url, h.token);
   }
-  const productChannel = new Map((config.products ?? []).map((p) => [p.name, p.slack_channel]));
-  const rules: CompiledRule[] = config.rules.map((r) => ({
-    config: r,
-    executor: r.executor ?? (config.jenkins ? 'jenkins' : 'command'),
-    timeoutMs: durationMs(r.timeout, 4 * 3_600_000),
-    checks: (r.checks ?? []).map((c) => ({ field: c.field, expected: new RegExp(c.expected) })),
-    product: r.product,
-    channel: r.slack_channel ?? (r.product ? productChannel.get(r.product) : undefined) ?? config.slack?.channel,
-  }));
+  const rules = compileRules(config.rules, {
+    executor: config.jenkins ? 'jenkins' : 'command',
+    timeoutMs: 4 * 3_600_000,
+    productChannels: new Map((config.products ?? []).map((p) => [p.name, p.slack_channel])),
+    channel: config.slack?.channel,
+    durationMs,
+  });
   const router = new Router(rules, { maxParameterLength: config.limits?.max_parameter_length ?? 4096 });
   // The intake calls the core, which is made below; it only does so once the daemon has started.
   const late: { core?: Core } = {};
@@ -128,11 +124,12 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     port: config.intake?.port ?? 8080,
     maxBodyBytes: config.intake?.max_body_bytes ?? 1024 * 1024,
     handle: (d) => late.core!.intake.processEvent(d),
-    status: (id) => { const s = journal.eventStatus(id); return s ? eventView(s) : null; },
+    status: async (id) => { const s = await journal.eventStatus(id); return s ? eventView(s) : null; },
     ready: () => {
       const why: string[] = [];
       if (bus && !bus.isSubscribed()) why.push(bus.isConnected() ? 'broker subscriptions not confirmed yet' : 'not connected to the broker');
-      if (!journal.writable()) why.push('the journal is not writable');
+      const problem = late.core?.health.problem;
+      if (problem) why.push(`the journal cannot commit: ${problem}`);
       return { ready: why.length === 0, why };
     },
     metrics: () => metrics.render(),
@@ -142,6 +139,7 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
   });
 
   const redactor = new Redactor(loaded.secrets);
+  const retentionMs = durationMs(config.journal?.retention, 7 * 86_400_000);
   const core = createCore({
     metrics,
     journal, validator, router, executors,
@@ -176,6 +174,12 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
       runUrl: config.ci_messages.run_url ?? 'https://cvp.invalid/runs/{run_id}',
     } : undefined,
     pipelineTopics: config.pipeline_results?.topics,
+    leaseMs: durationMs(config.journal?.lease, 120_000),
+    retention: retentionMs > 0 ? { maxAgeMs: retentionMs, batch: 2_000, intervalMs: Math.min(retentionMs, 10 * 60_000) } : undefined,
+    triggerRate: config.jenkins?.max_triggers_per_second
+      ? new Map([['jenkins', { ratePerSecond: config.jenkins.max_triggers_per_second, burst: defaultBurst(config.jenkins.max_triggers_per_second) }]])
+      : undefined,
+    maxInFlight: Object.fromEntries(config.rules.filter((r) => r.max_in_flight).map((r) => [r.name, r.max_in_flight!])),
   });
   late.core = core;
   return { daemon: core.daemon, intake: httpIntake, bus, journalPath, metrics };

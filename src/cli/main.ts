@@ -5,9 +5,9 @@ import { eventView } from '../listener/views/event-view';
 import { systemClock, type Logger } from '../listener/ports';
 import { schemasDir } from '../paths';
 import { EventValidator } from '../validator/event-validator';
-import { SqliteJournal } from '../adapters/store/sqlite-journal';
 import { Redactor } from '../config/redactor';
-import { buildDaemon, journalPathOf } from './build-daemon';
+import { buildDaemon } from './build-daemon';
+import { openJournal } from './open-journal';
 import { TEMPLATES } from './event-templates';
 import { createLogger, type LogFormat } from './logger';
 import { runReplay } from './replay-command';
@@ -46,7 +46,7 @@ async function listen(configFile: string, logFormat: LogFormat, io: RunContext):
   io.out = redacting(io.out, redactor);
   io.err = redacting(io.err, redactor);
   const log = io.log ?? createLogger({ level: io.env.CVP_LOG_LEVEL, format: logFormat, redactor });
-  const built = buildDaemon(loaded, { env: io.env, clock: systemClock, log, print: io.out, fetch: io.fetch }, validator);
+  const built = await buildDaemon(loaded, { env: io.env, clock: systemClock, log, print: io.out, fetch: io.fetch }, validator);
   await built.daemon.start();
   if (built.intake) io.out(`cvp is listening; send events to ${built.intake.url()}/events (cvp trigger group-testing --to ${built.intake.url()} --wait)`);
   const signal = await io.stopSignal();
@@ -113,30 +113,31 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
     .command('status <id>', 'what became of an event: by message id, or by artifact id or NVR', (y) => y
       .positional('id', { type: 'string', demandOption: true })
       .option('config', { alias: 'c', type: 'string', demandOption: true }),
-    (a) => {
+    async (a) => {
       const validator = new EventValidator(schemasDir);
       const loaded = loadConfig(a.config, io.env, (t) => validator.knows(t));
       io.out = redacting(io.out, new Redactor(loaded.secrets));
-      const journal = new SqliteJournal(journalPathOf(loaded));
+      const journal = await openJournal(loaded, { forDaemon: false });
       try {
-        const ids = journal.eventStatus(a.id) ? [a.id] : journal.messagesAbout(a.id, 50);
+        const ids = (await journal.eventStatus(a.id)) ? [a.id] : await journal.messagesAbout(a.id, 50);
         if (!ids.length) { io.err(`cvp: no event with message id, artifact id or NVR ${a.id} in the journal`); code = 1; return; }
-        const views = ids.map((id) => eventView(journal.eventStatus(id)!));
+        const views = [];
+        for (const id of ids) views.push(eventView((await journal.eventStatus(id))!));
         io.out(JSON.stringify(views.length === 1 ? views[0] : views, null, 2));
       } finally {
-        journal.close();
+        await journal.close();
       }
     })
     .command('decisions', 'the gates\' decisions, newest first (in shadow mode: what would have been released)', (y) => y
       .option('config', { alias: 'c', type: 'string', demandOption: true })
       .option('product', { type: 'string', describe: 'only this product' })
       .option('limit', { type: 'number', default: 50 }),
-    (a) => {
+    async (a) => {
       const validator = new EventValidator(schemasDir);
       const loaded = loadConfig(a.config, io.env, (t) => validator.knows(t));
-      const journal = new SqliteJournal(journalPathOf(loaded));
+      const journal = await openJournal(loaded, { forDaemon: false });
       try {
-        const rows = journal.allDecisions(a.product, a.limit);
+        const rows = await journal.decisions(a.product, a.limit);
         io.out(`${'WHEN'.padEnd(24)}  ${'DECISION'.padEnd(8)}  ${'MODE'.padEnd(6)}  ${'ACTION'.padEnd(16)}  GATE (product|type|artifact)`);
         for (const d of rows) {
           io.out(`${new Date(d.createdAt).toISOString().padEnd(24)}  ${d.decision.padEnd(8)}  ${d.mode.padEnd(6)}  ${d.action.padEnd(16)}  ${d.gateKey}`);
@@ -144,7 +145,7 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
         const counts = rows.reduce<Record<string, number>>((m, d) => ({ ...m, [d.action]: (m[d.action] ?? 0) + 1 }), {});
         io.out(`${rows.length} decision(s)${Object.keys(counts).length ? `: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}`);
       } finally {
-        journal.close();
+        await journal.close();
       }
     })
     .command('replay [ids..]', 're-inject journal messages (chosen, or --rejected) into a running daemon, after validating them again', (y) => y
@@ -162,11 +163,11 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
       if (!a.rejected && !(a.ids as string[]).length) throw new CvpError('CONFIG_INVALID', 'say what to replay: message ids, or --rejected', { permanent: true });
       const intake = loaded.config.intake ?? {};
       const to = a.to ?? `http://${intake.host ?? '127.0.0.1'}:${intake.port ?? 8080}`;
-      const journal = new SqliteJournal(journalPathOf(loaded));
+      const journal = await openJournal(loaded, { forDaemon: false });
       try {
         code = await runReplay({ ids: a.ids as string[], rejected: a.rejected, since, to, dryRun: a['dry-run'], token: loaded.config.intake?.token }, journal, validator, io);
       } finally {
-        journal.close();
+        await journal.close();
       }
     })
     .demandCommand(1, 'say what to do: listen, trigger, validate, config check, status or replay');

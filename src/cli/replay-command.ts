@@ -1,4 +1,4 @@
-import type { Journal } from '../listener/ports/journal';
+import type { JournalQueries } from '../listener/ports/journal-queries';
 import type { MessageRecord } from '../listener/domain';
 import type { EventValidator } from '../validator/event-validator';
 import { safeParse } from '../validator/safe-parse';
@@ -23,14 +23,14 @@ export interface ReplayIo {
  * Re-injects journaled messages (chosen ones, or the rejected ones) into a running daemon's intake,
  * after validating them again. Each goes in as `replay-<original id>`, so replaying twice starts nothing twice.
  */
-export async function runReplay(args: ReplayArgs, journal: Journal, validator: EventValidator, io: ReplayIo): Promise<number> {
+export async function runReplay(args: ReplayArgs, journal: JournalQueries, validator: EventValidator, io: ReplayIo): Promise<number> {
   const chosen: MessageRecord[] = [];
   for (const id of args.ids) {
-    const s = journal.eventStatus(id);
+    const s = await journal.eventStatus(id);
     if (!s) { io.err(`no message with id ${id} in the journal`); return 1; }
     chosen.push(s.message);
   }
-  if (args.rejected) chosen.push(...journal.rejectedMessages(args.since, 100_000));
+  if (args.rejected) chosen.push(...(await journal.rejectedMessages(args.since, 100_000)));
   if (!chosen.length) { io.out('nothing to replay'); return 0; }
   let stillInvalid = 0;
   let sent = 0;

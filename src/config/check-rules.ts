@@ -1,18 +1,12 @@
-import jmespath from 'jmespath';
+import { expressionError } from '../listener/intake/expression';
 import { JSONPath } from 'jsonpath-plus';
 import type { CvpConfig } from './config';
 
 type Where = (path: Array<string | number>, key?: string) => string;
 
-const compileJmes = (jmespath as unknown as { compile(expr: string): unknown }).compile;
-
+/** The parser the core compiles rules with, so a config that passes the check always compiles. */
 export function jmespathError(expr: string): string | null {
-  try {
-    compileJmes(expr);
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
+  return expressionError(expr);
 }
 
 export function jsonPathError(path: string): string | null {
@@ -72,6 +66,10 @@ export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: str
     if (rule.report.rebuilt) {
       const err = jmespathError(rule.report.rebuilt);
       if (err) problems.push(`${at([...base, 'report', 'rebuilt'])}: JMESPath ${rule.report.rebuilt} does not parse: ${err}`);
+    }
+    if (typeof rule.supersede === 'string') {
+      const err = jmespathError(rule.supersede);
+      if (err) problems.push(`${at([...base, 'supersede'])}: JMESPath ${rule.supersede} does not parse: ${err}`);
     }
     if (rule.product && !(config.products ?? []).some((p) => p.name === rule.product)) {
       problems.push(`${at([...base, 'product'])}: no product named "${rule.product}" in products (known: ${(config.products ?? []).map((p) => p.name).join(', ') || 'none'})`);

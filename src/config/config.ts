@@ -21,6 +21,15 @@ export interface BusConfig {
 
 export interface IntakeConfig { host?: string; port?: number; enabled?: boolean; max_body_bytes?: number; token?: string; hmac_secret?: string }
 
+export interface JournalConfig {
+  /** The SQLite file (the embedded default). */
+  path?: string;
+  /** How long a claim on a run, an effect or a gate holds before another daemon may take it over. */
+  lease?: Duration;
+  /** Finished runs, delivered effects and messages older than this are deleted; 0 keeps everything. */
+  retention?: Duration;
+}
+
 export interface JenkinsConfig {
   url: string;
   user?: string;
@@ -28,6 +37,7 @@ export interface JenkinsConfig {
   request_timeout?: Duration;
   poll_interval?: Duration;
   max_polls_per_second?: number;
+  max_triggers_per_second?: number;
   lookback?: number;
 }
 
@@ -54,6 +64,10 @@ export interface RuleConfig {
   report: { testcase: string; per?: 'image' | 'artifact'; type?: string; rebuilt?: string; group?: boolean };
   product?: string;
   slack_channel?: string;
+  /** A newer event for the same artifact cancels this rule's older run: true (same type and component), or an expression naming the artifact. */
+  supersede?: boolean | string;
+  /** Builds this rule may hold at once (its job needs a whole test cluster); more wait in CVP, oldest first. */
+  max_in_flight?: number;
 }
 
 export interface ProductConfig {
@@ -68,7 +82,7 @@ export interface ProductConfig {
 export interface CvpConfig {
   bus?: BusConfig;
   intake?: IntakeConfig;
-  journal?: { path?: string };
+  journal?: JournalConfig;
   jenkins?: JenkinsConfig;
   command?: CommandConfig;
   resultsdb?: ResultsDbConfig;
@@ -96,8 +110,8 @@ export interface LoadedConfig {
 export function durationMs(value: Duration | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value === 'number') return value;
-  const m = /^(\d+)(ms|s|m|h)$/.exec(value);
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(value);
   if (!m) throw new Error(`not a duration: ${value}`);
   const n = Number(m[1]);
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
 }

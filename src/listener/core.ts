@@ -1,16 +1,18 @@
 import type { EventValidator } from '../validator/event-validator';
 import type { ParseLimits } from '../validator/safe-parse';
 import { Daemon, type Source } from './daemon';
-import { Dispatcher } from './dispatch/dispatcher';
-import { Intake } from './intake/intake';
-import type { Journal } from './ports/journal';
-import type { OutcomeTable } from './domain/outcome';
-import { Outbox } from './effects/outbox';
+import { Dispatcher, type DispatcherDeps } from './dispatch/dispatcher';
+import type { BucketPolicy, OutcomeTable } from './domain';
 import { CiMessages } from './effects/ci-messages';
-import { GateKeeper, type ProductPolicy } from './gate/gate-keeper';
-import type { Bus, Clock, Executor, Logger, Metrics, Notifier, ReleaseHook, ResultSink } from './ports';
+import { Outbox } from './effects/outbox';
 import { Reporter, type ReporterOptions } from './effects/reporter';
+import { GateKeeper, type ProductPolicy } from './gate/gate-keeper';
+import { Intake } from './intake/intake';
 import type { Router } from './intake/router';
+import { JournalHealth } from './journal-health';
+import { ownerId } from './owner';
+import type { Bus, Clock, Executor, Logger, Metrics, Notifier, ReleaseHook, ResultSink } from './ports';
+import type { Journal, RetentionPolicy } from './ports/journal';
 import { Tracker } from './tracking/tracker';
 
 export interface CoreDeps {
@@ -39,6 +41,18 @@ export interface CoreDeps {
   ciMessages?: { contact: Record<string, string>; topicPrefix: string; runUrl: string };
   pipelineTopics?: string[];
   metrics?: Metrics;
+  /** This process's claim owner (default: host/pid/nonce) and how long a claim holds (default 2 min). */
+  owner?: string;
+  leaseMs?: number;
+  /** Triggers per second per executor, shared by every daemon of the journal. */
+  triggerRate?: Map<string, BucketPolicy>;
+  /** Builds a rule may hold at once. */
+  maxInFlight?: Record<string, number>;
+  checkJob?: DispatcherDeps['checkJob'];
+  startupChecks?: () => Promise<void>;
+  retention?: RetentionPolicy & { intervalMs: number };
+  /** A notice's key (Slack metadata); random by default. */
+  newKey?: () => string;
 }
 
 export interface Core {
@@ -46,41 +60,48 @@ export interface Core {
   dispatcher: Dispatcher;
   tracker: Tracker;
   outbox: Outbox;
+  gate?: GateKeeper;
   daemon: Daemon;
+  health: JournalHealth;
+  owner: string;
 }
 
 /** Wires the core from its ports. Adapters come from the caller: the CLI, or a test's fakes. */
 export function createCore(d: CoreDeps): Core {
+  const owner = d.owner ?? ownerId();
+  const leaseMs = d.leaseMs ?? 120_000;
+  const health = new JournalHealth(d.log);
   const ciMessages = d.ciMessages && d.bus ? new CiMessages({ ...d.ciMessages, validator: d.validator, clock: d.clock, log: d.log }) : undefined;
-  const reporter = new Reporter({ ...d.notices, writeQueued: d.writeQueued, hasResults: !!d.results, hasNotifier: !!d.notifier, ciMessages });
+  const reporter = new Reporter({ ...d.notices, writeQueued: d.writeQueued, hasResults: !!d.results, hasNotifier: !!d.notifier, ciMessages, newKey: d.newKey });
   const gate = d.products?.size ? new GateKeeper({
     journal: d.journal, policies: d.products, clock: d.clock, log: d.log, validator: d.validator, notices: d.notices,
-    hasNotifier: !!d.notifier, contact: d.ciMessages?.contact,
+    hasNotifier: !!d.notifier, contact: d.ciMessages?.contact, owner, leaseMs,
   }) : undefined;
   // The daemon is made last but the parts call it back; they only do so once it has started.
   const late: { daemon?: Daemon } = {};
   const intake = new Intake({
-    journal: d.journal, validator: d.validator, router: d.router, clock: d.clock, log: d.log, limits: d.limits,
+    journal: d.journal, validator: d.validator, router: d.router, clock: d.clock, log: d.log, limits: d.limits, health,
     ackVia: d.bus, deadLetter: d.bus ? d.deadLetter : undefined,
     onRuns: () => late.daemon?.runsCreated(),
-    onEffects: () => late.daemon?.runsTracked(),
+    onEffects: () => late.daemon?.effectsRecorded(),
     gate,
     metrics: d.metrics,
     pipelineTopics: new Set(d.pipelineTopics ?? []),
-    onPipelineVerdict: (runId, outcome, url, reason) => {
-      if (tracker.finishFromPipeline(runId, outcome, url, reason)) late.daemon?.runsTracked();
-    },
   });
-  const common = { journal: d.journal, executors: d.executors, reporter, outcomes: d.outcomes, clock: d.clock, log: d.log };
-  const dispatcher = new Dispatcher({ ...common, gate, metrics: d.metrics, random: d.random, retry: d.retry, onTracked: () => late.daemon?.runsTracked() });
-  const tracker = new Tracker({ ...common, gate, metrics: d.metrics, pollIntervalMs: d.pollIntervalMs, maxPollsPerSecond: d.maxPollsPerSecond });
-  const outbox = new Outbox({ journal: d.journal, clock: d.clock, log: d.log, results: d.results, notifier: d.notifier, bus: d.bus, release: d.release, random: d.random, metrics: d.metrics,
-    baseDelayMs: d.retry?.baseMs, maxDelayMs: d.retry?.maxMs });
+  const common = { journal: d.journal, executors: d.executors, reporter, outcomes: d.outcomes, clock: d.clock, log: d.log, metrics: d.metrics, owner, leaseMs };
+  const dispatcher = new Dispatcher({
+    ...common, random: d.random, retry: d.retry, triggerRate: d.triggerRate, maxInFlight: d.maxInFlight, checkJob: d.checkJob,
+  });
+  const tracker = new Tracker({ ...common, pollIntervalMs: d.pollIntervalMs, maxPollsPerSecond: d.maxPollsPerSecond });
+  const outbox = new Outbox({
+    journal: d.journal, clock: d.clock, log: d.log, owner, leaseMs, results: d.results, notifier: d.notifier, bus: d.bus, release: d.release,
+    random: d.random, metrics: d.metrics, baseDelayMs: d.retry?.baseMs, maxDelayMs: d.retry?.maxMs,
+  });
   const daemon = new Daemon({
-    journal: d.journal, intake, dispatcher, tracker, outbox, bus: d.bus,
+    journal: d.journal, intake, dispatcher, tracker, outbox, gate, bus: d.bus, health, owner,
     topics: [...new Set([...d.router.topics(), ...(d.pipelineTopics ?? [])])], sources: d.sources ?? [], clock: d.clock, log: d.log,
-    gate,
+    startupChecks: d.startupChecks, retention: d.retention,
   });
   late.daemon = daemon;
-  return { intake, dispatcher, tracker, outbox, daemon };
+  return { intake, dispatcher, tracker, outbox, gate, daemon, health, owner };
 }

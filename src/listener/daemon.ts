@@ -1,11 +1,13 @@
 import { describeError } from '../errors';
 import type { Dispatcher } from './dispatch/dispatcher';
+import type { Outbox } from './effects/outbox';
 import type { GateKeeper } from './gate/gate-keeper';
 import type { Intake } from './intake/intake';
-import type { Journal } from './ports/journal';
+import type { JournalHealth } from './journal-health';
 import { Loop } from './loop';
-import type { Outbox } from './effects/outbox';
+import { deadOwners } from './owner';
 import type { Bus, Clock, Logger } from './ports';
+import type { Journal, RetentionPolicy } from './ports/journal';
 import type { Tracker } from './tracking/tracker';
 
 export interface Source {
@@ -19,19 +21,32 @@ export interface DaemonDeps {
   dispatcher: Dispatcher;
   tracker: Tracker;
   outbox: Outbox;
+  gate?: GateKeeper;
   bus?: Bus;
   topics: string[];
   sources: Source[];
   clock: Clock;
   log: Logger;
-  gate?: GateKeeper;
+  health: JournalHealth;
+  owner: string;
+  /** Checks made before anything is taken in (every rule's job, say); a rejection refuses the start. */
+  startupChecks?: () => Promise<void>;
+  retention?: RetentionPolicy & { intervalMs: number };
+  /** How often the journal is written to when nothing else writes, so readiness knows it can commit. */
+  probeIntervalMs?: number;
+  /** The last outbox pass on stop may take this long before the bus closes. */
+  lastPassMs?: number;
 }
 
 /** The listener's lifecycle: recover, subscribe, keep the loops going; stop in the reverse order. */
 export class Daemon {
-  private loops: Loop[] = [];
+  private workLoops: Loop[] = [];
+  private outboxLoops: Loop[] = [];
+  private upkeep: Loop[] = [];
   private dispatchLoop?: Loop;
   private trackLoop?: Loop;
+  private gateLoop?: Loop;
+  private stopping = false;
 
   constructor(private readonly deps: DaemonDeps) {}
 
@@ -40,48 +55,93 @@ export class Daemon {
     this.dispatchLoop?.wake();
   }
 
-  /** Wakes the tracker (a build was triggered) and the outbox (effects were queued). */
-  runsTracked(): void {
+  /** Wakes the tracker, the gate and the outbox (a commit recorded effects or results). */
+  effectsRecorded(): void {
     this.trackLoop?.wake();
-    for (const l of this.loops) l.wake();
+    this.gateLoop?.wake();
+    for (const l of this.outboxLoops) l.wake();
   }
 
   async start(): Promise<void> {
-    const { dispatcher, tracker, outbox, clock, log } = this.deps;
-    this.deps.gate?.sweep();
-    const resumed = await dispatcher.recover();
-    if (resumed) log.info({ runs: resumed }, 'runs in flight at the last stop were looked up');
-    this.dispatchLoop = new Loop('dispatch', async () => (await dispatcher.runOnce()) + (await dispatcher.retryOnce()), () => null, clock, log, 500);
-    this.trackLoop = new Loop('track', () => tracker.runOnce(), () => tracker.nextDue(), clock, log, 1_000);
-    this.loops = [this.dispatchLoop, this.trackLoop,
-      ...outbox.peers().map((peer) => new Loop(`outbox-${peer}`, () => outbox.runOnce(peer), () => outbox.nextDue(peer), clock, log, 1_000))];
-    for (const l of this.loops) l.start();
+    const { dispatcher, tracker, outbox, gate, clock, log, journal, health } = this.deps;
+    await this.deps.startupChecks?.();
+    // A predecessor on this host that died (SIGKILL, a crash) need not wait for its leases to end.
+    const dead = deadOwners(await journal.claimOwners(), this.deps.owner);
+    if (dead.length) {
+      const released = await journal.releaseClaims(dead);
+      log.info({ owners: dead, claims: released }, 'claims of a previous process taken back');
+    }
+    const opts = { idleMs: 1_000, health };
+    const wakeAfter = (pass: () => Promise<number>) => async () => {
+      const n = await pass();
+      if (n > 0) this.effectsRecorded();
+      return n;
+    };
+    this.dispatchLoop = new Loop('dispatch', wakeAfter(() => dispatcher.runOnce()), () => dispatcher.nextDue(), clock, log, { ...opts, idleMs: 500 });
+    this.trackLoop = new Loop('track', wakeAfter(() => tracker.runOnce()), () => tracker.nextDue(), clock, log, opts);
+    this.outboxLoops = outbox.peers().map((peer) => new Loop(`outbox-${peer}`, () => outbox.runOnce(peer), () => outbox.nextDue(peer), clock, log, opts));
+    this.gateLoop = gate ? new Loop('gate', async () => {
+      const n = await gate.runOnce();
+      if (n > 0) for (const l of this.outboxLoops) l.wake();
+      return n;
+    }, () => gate.nextDue(), clock, log, opts) : undefined;
+    this.workLoops = [this.dispatchLoop, this.trackLoop, ...(this.gateLoop ? [this.gateLoop] : [])];
+    this.upkeep = [this.probeLoop(), ...(this.deps.retention ? [this.pruneLoop(this.deps.retention)] : [])];
+    for (const l of [...this.workLoops, ...this.outboxLoops, ...this.upkeep]) l.start();
+    health.onRecovered(() => { for (const l of [...this.workLoops, ...this.outboxLoops]) l.wake(); });
     if (this.deps.bus) {
       for (const topic of this.deps.topics) {
         await this.deps.bus.subscribe(topic, (delivery) => {
-          this.deps.intake.processEvent(delivery).catch((err) =>
-            log.error({ messageId: delivery.envelope.id, err: describeError(err) }, 'message not recorded; left unacked for redelivery'));
+          this.deps.intake.processEvent(delivery).catch((err) => {
+            // While stopping, what still arrives is left for the broker to redeliver: expected, not an error.
+            if (this.stopping) log.debug({ messageId: delivery.envelope.id }, 'stopping: message left for redelivery');
+            else log.error({ messageId: delivery.envelope.id, err: describeError(err) }, 'message not recorded; left unacked for redelivery');
+          });
         });
       }
     }
     for (const s of this.deps.sources) await s.start();
-    log.info({ topics: this.deps.topics }, 'listening');
+    log.info({ topics: this.deps.topics, owner: this.deps.owner }, 'listening');
+  }
+
+  /** A write every few seconds when nothing else writes: readiness then says whether the journal can commit. */
+  private probeLoop(): Loop {
+    const { journal, clock, health, log } = this.deps;
+    const every = this.deps.probeIntervalMs ?? 5_000;
+    return new Loop('probe', async () => {
+      await journal.probe(clock.now());
+      health.succeeded(clock.now());
+      return 0;
+    }, async () => clock.now() + every, clock, log, { idleMs: every, health });
+  }
+
+  private pruneLoop(policy: RetentionPolicy & { intervalMs: number }): Loop {
+    const { journal, clock, log, health } = this.deps;
+    return new Loop('retention', async () => {
+      const pruned = await journal.prune(policy, clock.now());
+      const total = pruned.messages + pruned.runs + pruned.effects + pruned.results + pruned.gates;
+      if (total) log.info({ ...pruned }, 'journal pruned');
+      // A full batch means more is due: go on at once.
+      return Object.values(pruned).some((n) => n >= policy.batch) ? 1 : 0;
+    }, async () => clock.now() + policy.intervalMs, clock, log, { idleMs: policy.intervalMs, health });
   }
 
   /**
-   * Stops taking messages first, commits what was received, lets the passes under way finish,
-   * and closes the journal last. Builds in flight stay in the journal and are resumed by the next start.
+   * Stops taking messages, commits (and acks) what was received, lets the passes under way finish,
+   * runs a last outbox pass while the bus is still open, then closes the bus and the journal.
+   * Builds in flight stay in the journal and are resumed by the next start.
    */
   async stop(): Promise<void> {
     const { log } = this.deps;
+    this.stopping = true;
     for (const s of this.deps.sources) await s.stop().catch((err) => log.warn({ err: describeError(err) }, 'source did not stop cleanly'));
-    // Commit (and ack) what has arrived, close the bus, then commit what arrived meanwhile: its acks
-    // are lost with the connection, so the broker redelivers it and the journal knows it already.
-    this.deps.intake.drain();
+    await this.deps.intake.drain();
+    await Promise.all([...this.workLoops, ...this.upkeep].map((l) => l.stop()));
+    await Promise.all(this.outboxLoops.map((l) => l.stop()));
+    const bound = new Promise<void>((r) => setTimeout(r, this.deps.lastPassMs ?? 1_500).unref());
+    await Promise.race([Promise.all(this.outboxLoops.map((l) => l.drain())), bound]);
     if (this.deps.bus) await this.deps.bus.close().catch((err) => log.warn({ err: describeError(err) }, 'bus did not close cleanly'));
-    this.deps.intake.drain();
-    await Promise.all(this.loops.map((l) => l.stop()));
-    this.deps.journal.close();
+    await this.deps.journal.close().catch((err) => log.warn({ err: describeError(err) }, 'journal did not close cleanly'));
     log.info({}, 'stopped');
   }
 }

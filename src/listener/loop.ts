@@ -1,23 +1,35 @@
 import { describeError } from '../errors';
+import { backoff } from './backoff';
+import { isJournalFailure, type JournalHealth } from './journal-health';
 import type { Clock, Logger } from './ports';
 
+export interface LoopOptions {
+  /** The longest wait between passes when nothing is due. */
+  idleMs: number;
+  /** Reports journal failures (logged once per state change there, not once per pass here). */
+  health?: JournalHealth;
+}
+
 /**
- * Runs one pass at a time (never two at once, so no run is handled twice), again at once while
- * there is work, else at the next due time or after `idleMs`. wake() cuts the wait short.
+ * Runs one pass at a time (never two at once, so no item is handled twice by one process), again
+ * at once while there is work, else at the next due time or after `idleMs`. wake() cuts the wait
+ * short. A failing pass is retried with backoff, so a journal that cannot commit is not hammered.
  */
 export class Loop {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  private failures = 0;
+  private lastError = '';
 
   constructor(
-    private readonly name: string,
+    readonly name: string,
     private readonly pass: () => Promise<number>,
-    private readonly nextDue: () => number | null,
+    private readonly nextDue: () => Promise<number | null>,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly idleMs = 1_000,
+    private readonly opts: LoopOptions,
   ) {}
 
   start(): void {
@@ -34,27 +46,61 @@ export class Loop {
 
   private async runPass(): Promise<void> {
     let worked = 0;
+    let failed = false;
     try {
       worked = await this.pass();
+      this.failures = 0;
+      this.lastError = '';
     } catch (err) {
-      this.log.error({ loop: this.name, err: describeError(err) }, 'pass failed; will try again');
+      failed = true;
+      this.failures += 1;
+      if (isJournalFailure(err) && this.opts.health) this.opts.health.failed(err, this.clock.now());
+      else {
+        // The same failure pass after pass is logged once, then again only when it changes.
+        const why = describeError(err);
+        if (why !== this.lastError) this.log.error({ loop: this.name, err: why }, 'pass failed; will try again');
+        this.lastError = why;
+      }
+    }
+    let delay: number;
+    if (failed) delay = backoff(this.failures, Math.random, 250, 30_000);
+    else if (worked > 0 || this.again) delay = -1;
+    else {
+      let due: number | null = null;
+      try {
+        due = await this.nextDue();
+      } catch {
+        // Asking when work is due failed; look again after the idle wait.
+      }
+      delay = due === null ? this.opts.idleMs : Math.max(0, Math.min(this.opts.idleMs, due - this.clock.now()));
     }
     this.running = null;
     if (this.stopped) return;
-    if (worked > 0 || this.again) {
+    if (delay < 0 || (this.again && !failed)) {
       this.again = false;
       setImmediate(() => this.wake());
       return;
     }
-    const due = this.nextDue();
-    const delay = due === null ? this.idleMs : Math.max(0, Math.min(this.idleMs, due - this.clock.now()));
+    this.again = false;
     this.timer = setTimeout(() => { this.timer = null; this.wake(); }, delay);
     this.timer.unref?.();
   }
 
+  /** Waits for the pass under way; no pass starts after this. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) { clearTimeout(this.timer); this.timer = null; }
     await this.running;
+  }
+
+  /** One more pass now, even when stopped (the last outbox pass on shutdown). */
+  async drain(): Promise<number> {
+    await this.running;
+    try {
+      return await this.pass();
+    } catch (err) {
+      this.log.warn({ loop: this.name, err: describeError(err) }, 'last pass failed; the work stays in the journal for the next start');
+      return 0;
+    }
   }
 }

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteJournal } from '../../src/adapters/store/sqlite-journal';
+import { SqliteJournal } from '../../src/adapters/store/sqlite/sqlite-journal';
+import { durationMs } from '../../src/config/config';
+import { compileRules } from '../../src/listener/intake/rules';
+import type { ProductPolicy } from '../../src/listener/gate/gate-keeper';
 import type { RuleConfig } from '../../src/config/config';
 import { createCore, type Core } from '../../src/listener/core';
 import { defaultOutcomes } from '../../src/listener/domain/outcome';
@@ -49,7 +52,7 @@ export interface Harness extends Core {
   settle(): Promise<void>;
 }
 
-export function coreHarness(opts: { rules?: RuleConfig[]; journalPath?: string; timeoutMs?: number } = {}): Harness {
+export function coreHarness(opts: { rules?: RuleConfig[]; journalPath?: string; timeoutMs?: number; products?: ProductPolicy[]; owner?: string } = {}): Harness {
   const clock = new FakeClock();
   const bus = new FakeBus();
   const executor = new FakeExecutor();
@@ -57,20 +60,20 @@ export function coreHarness(opts: { rules?: RuleConfig[]; journalPath?: string; 
   const notifier = new MemoryNotifier();
   const log = new MemoryLogger();
   const journal = new SqliteJournal(opts.journalPath ?? ':memory:');
-  const rules = (opts.rules ?? [towerRule]).map((r) => ({
-    config: r, executor: 'jenkins', timeoutMs: opts.timeoutMs ?? 3_600_000,
-    checks: (r.checks ?? []).map((c) => ({ field: c.field, expected: new RegExp(c.expected) })),
-  }));
+  const rules = compileRules(opts.rules ?? [towerRule], {
+    executor: 'jenkins', timeoutMs: opts.timeoutMs ?? 3_600_000, productChannels: new Map(), durationMs,
+  });
   const core = createCore({
     journal, validator: new EventValidator(schemasDir), router: new Router(rules, { maxParameterLength: 256 }),
     executors: new Map([['jenkins', executor]]), results, notifier, bus, deadLetter: '/queue/cvp.dead-letter',
     clock, log, random: () => 0.5, outcomes: defaultOutcomes, limits: { maxBytes: 64 * 1024, maxDepth: 20 },
     pollIntervalMs: new Map([['jenkins', 10_000]]), maxPollsPerSecond: new Map([['jenkins', 1_000]]),
     notices: { advisoryUrl: 'https://errata.example.com/advisory/{id}', channel: '#cvp' }, writeQueued: true,
+    products: new Map((opts.products ?? []).map((p) => [p.name, p])), owner: opts.owner,
   });
   const settle = async () => {
     for (let i = 0; i < 50; i++) {
-      let n = (await core.dispatcher.runOnce()) + (await core.dispatcher.retryOnce()) + (await core.tracker.runOnce());
+      let n = (await core.dispatcher.runOnce()) + (await core.tracker.runOnce()) + (core.gate ? await core.gate.runOnce() : 0);
       for (const peer of core.outbox.peers()) n += await core.outbox.runOnce(peer);
       if (n === 0) return;
     }

@@ -67,7 +67,7 @@ ${extraRule}`;
   async startDaemon(yaml = this.configYaml()): Promise<Built> {
     const validator = new EventValidator(schemasDir);
     const loaded = parseConfig(yaml, join(this.dir, 'cvp.yaml'), { JENKINS_TOKEN: 'jenkins-token', SLACK_TOKEN: 'xoxb-slack-token', RELEASE_TOKEN: 'release-token' }, (t) => validator.knows(t));
-    this.built = buildDaemon(loaded, { env: {}, clock: systemClock, log: this.log, print: () => undefined }, validator);
+    this.built = await buildDaemon(loaded, { env: {}, clock: systemClock, log: this.log, print: () => undefined }, validator);
     await this.built.daemon.start();
     await this.built.bus!.whenSubscribed();
     return this.built;

@@ -55,7 +55,7 @@ export class StreamFixture {
    * `options.limits`: the daemon's parse limits (schemas/config.schema.json `limits`), its defaults
    * otherwise; `options.heartbeat`: bus.heartbeat (default 2s).
    */
-  writeConfig(stompPort: number, consumer: string, options: { limits?: { max_message_bytes?: number; max_depth?: number }; heartbeat?: string } = {}): string {
+  writeConfig(stompPort: number, consumer: string, options: { limits?: { max_message_bytes?: number; max_depth?: number }; heartbeat?: string; journalPath?: string } = {}): string {
     const file = join(this.dir, 'cvp.yaml');
     const limits = options.limits ? `limits: ${JSON.stringify(options.limits)}\n` : '';
     writeFileSync(file, `
@@ -68,7 +68,7 @@ bus:
   max_reconnect_delay: 1s
   prefetch: 200
 intake: { host: 127.0.0.1, port: ${this.intakePort} }
-journal: { path: ${join(this.dir, 'journal.db')} }
+journal: { path: ${options.journalPath ?? join(this.dir, 'journal.db')} }
 ${peersYaml({ jenkins: this.jenkins.url, resultsdb: this.resultsdb.url, slackApi: this.slack.apiUrl, channel: '#stream', jenkinsExtra: ['max_polls_per_second: 400', 'lookback: 2000'] })}delivery: { base_delay: 100ms, max_delay: 1s }
 ${limits}rules:
   - name: stream

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { permanentError, transientError } from '../../src/errors';
-import { coreHarness, GROUP_TOPIC, groupEvent, type Harness } from '../support/core-harness';
+import { coreHarness, GROUP_TOPIC, groupEvent, towerRule, type Harness } from '../support/core-harness';
 
 describe('the core path, driven through a fake bus', () => {
   let h: Harness;
@@ -38,10 +38,12 @@ describe('the core path, driven through a fake bus', () => {
       ['PASSED', groupId, 'redhat-container-group'],
     ]);
     expect(finals[0]).toMatchObject({
-      testcase: { name: 'ansible-tower-35.default.integration', ref_url: 'http://jenkins/job/Pipelines/openshift-integration-pipeline/1/' },
+      // The test case's ref_url is its documentation (test.docs), never a build: the result's own ref_url is the build.
+      testcase: { name: 'ansible-tower-35.default.integration' },
       ref_url: 'http://jenkins/job/Pipelines/openshift-integration-pipeline/1/',
       data: { type: 'brew-build', cvp_run_id: build.runId, errata_id: '47960' },
     });
+    expect(finals[0].testcase.ref_url).toBeUndefined();
     expect(finals[0].data.group_id).toBe(groupEvent().artifact.id);
     expect(h.notifier.notices).toHaveLength(2);
     expect(h.notifier.notices[0].threadTs).toBeUndefined();
@@ -128,7 +130,7 @@ describe('the core path, driven through a fake bus', () => {
   });
 
   it('turns a build that never finishes into ERROR after its timeout, with a notice saying so', async () => {
-    h.journal.close();
+    await h.journal.close();
     h = coreHarness({ timeoutMs: 60_000 });
     await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent()));
     await h.settle();
@@ -154,21 +156,54 @@ describe('recovery from the journal file', () => {
       const path = join(dir, 'journal.db');
       const a = coreHarness({ journalPath: path });
       await a.intake.processEvent(a.bus.delivery(GROUP_TOPIC, groupEvent()));
-      const run = a.journal.runsInState(['pending'], 10)[0];
       // As if the process died right after Jenkins took the build, before the queue item was recorded.
-      a.journal.transitionRun(run.id, { state: 'triggering' }, [], a.clock.now());
+      const [run] = await a.journal.claimRuns({ owner: 'host/1/dead', now: a.clock.now(), leaseMs: 60_000, phase: 'dispatch', executor: 'jenkins', limit: 10 });
+      expect(run.claimedFrom).toBe('pending');
       await a.executor.trigger(run.job, {}, run.id);
-      a.journal.close();
+      await a.journal.close();
 
       const b = coreHarness({ journalPath: path });
       b.executor.builds = a.executor.builds;
-      expect(await b.dispatcher.recover()).toBe(1);
+      b.clock.advance(60_001);
       await b.settle();
+      expect(b.executor.locates).toBe(1);
       expect(b.executor.builds).toHaveLength(1);
-      expect(b.journal.getRun(run.id)?.state).toBe('running');
-      b.journal.close();
+      expect(await b.journal.runState(run.id)).toBe('running');
+      await b.journal.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the gate, driven through a fake bus', () => {
+  const product = { name: 'Ansible Tower', required: { 'brew-build': ['ansible-tower-35.default.integration'] }, release: 'shadow' as const };
+
+  it('decides once every required case is final for the images under test, and not for an image that was not rebuilt', async () => {
+    const h = coreHarness({ rules: [{ ...towerRule, product: product.name, report: { ...towerRule.report, rebuilt: "issuer == 'freshmaker'" } }], products: [product] });
+    try {
+      const event = groupEvent((e) => { e.artifact.images[2].issuer = 'rhel-build-service'; });
+      await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, event));
+      await h.settle();
+      expect(h.results.results.map((r) => [r.outcome, r.data.item])).toEqual([
+        ['QUEUED', 'ansible-tower-container-3.5.4-2'], ['QUEUED', 'ansible-tower-memcached-container-1.5.16-4'], ['QUEUED', event.artifact.id],
+      ]);
+      expect(await h.journal.decisions(undefined, 10)).toEqual([]);
+      h.executor.finish(h.executor.builds[0].runId, 'SUCCESS');
+      h.clock.advance(10_000);
+      await h.settle();
+      const finals = h.results.results.slice(3);
+      expect(finals.map((r) => [r.outcome, r.data.item])).toEqual([
+        ['PASSED', 'ansible-tower-container-3.5.4-2'], ['PASSED', 'ansible-tower-memcached-container-1.5.16-4'], ['PASSED', event.artifact.id],
+      ]);
+      // The group's result names the image that was not rebuilt; that image gets no result of its own.
+      expect(finals[2].data.not_rebuilt).toEqual(['ansible-tower-messaging-container-3.7.21-6']);
+      const decisions = await h.journal.decisions(undefined, 10);
+      expect(decisions.map((d) => [d.decision, d.mode, d.action])).toEqual([['pass', 'shadow', 'would_release']]);
+      expect(h.notifier.notices.map((n) => n.text)).toEqual([expect.stringContaining('Rebuilt'), expect.stringContaining('PASSED'), expect.stringContaining('Gate PASSED')]);
+      expect(h.notifier.notices.slice(1).every((n) => n.threadTs === '1700000000.000001')).toBe(true);
+    } finally {
+      await h.journal.close();
     }
   });
 });

@@ -10,7 +10,7 @@ export interface HttpIntakeOptions {
   port: number;
   maxBodyBytes: number;
   handle: (delivery: Delivery) => Promise<IntakeOutcome>;
-  status: (messageId: string) => EventView | null;
+  status: (messageId: string) => Promise<EventView | null>;
   ready: () => { ready: boolean; why: string[] };
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Required on the event endpoints when set: a bearer token, or an HMAC-SHA256 of the body. */
@@ -109,7 +109,7 @@ export class HttpIntake {
     const m = /^\/events\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && m) {
       if (!this.authorized(req, null)) return this.refuse(res, '/events/:id');
-      const view = this.opts.status(decodeURIComponent(m[1]));
+      const view = await this.opts.status(decodeURIComponent(m[1]));
       if (!view) throw new HttpError(404, `no event with id ${decodeURIComponent(m[1])}`);
       return send(res, 200, view);
     }

@@ -1,9 +1,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Journal } from '../../listener/ports/journal';
+import type { JournalQueries, JournalStats } from '../../listener/ports/journal-queries';
 import type { Clock, Metrics } from '../../listener/ports';
 
 export interface PrometheusMetricsOptions {
-  journal: Journal;
+  journal: Pick<JournalQueries, 'stats'>;
+  /** The journal gauges are read at most this often (ms), however often /metrics is scraped. */
+  statsMaxAgeMs?: number;
   clock: Clock;
   /** Broker reconnects so far, read at each scrape. */
   reconnects?: () => number;
@@ -22,7 +24,8 @@ export class PrometheusMetrics implements Metrics {
   private readonly delivery: Histogram<'peer'>;
   private readonly effectFailures: Counter<'peer' | 'permanent'>;
   readonly unauthorized: Counter<'path'>;
-  private scrape: ReturnType<Journal['stats']> | null = null;
+  private stats: { at: number; value: JournalStats } | null = null;
+  private reading: Promise<JournalStats> | null = null;
 
   constructor(opts: PrometheusMetricsOptions) {
     const registers = [this.registry];
@@ -41,26 +44,29 @@ export class PrometheusMetrics implements Metrics {
     this.effectFailures = new Counter({ name: 'cvp_effect_failures_total', help: 'Failed delivery attempts, by peer; permanent ones are not retried', labelNames: ['peer', 'permanent'], registers });
     this.unauthorized = new Counter({ name: 'cvp_intake_unauthorized_total', help: 'Intake requests refused for want of a valid token or signature', labelNames: ['path'], registers });
     const { journal, clock } = opts;
-    // One journal query serves the gauges of one scrape; render() forgets it before each scrape.
-    const current = () => {
-      if (!this.scrape) this.scrape = journal.stats(clock.now());
-      return this.scrape;
+    // The journal's gauges are cached: a scrape (or many) costs one journal query per interval at most.
+    const maxAge = opts.statsMaxAgeMs ?? 5_000;
+    const current = async (): Promise<JournalStats> => {
+      const now = clock.now();
+      if (this.stats && now - this.stats.at < maxAge) return this.stats.value;
+      this.reading ??= journal.stats(now).then((value) => { this.stats = { at: now, value }; return value; }).finally(() => { this.reading = null; });
+      return this.reading;
     };
     new Gauge({
       name: 'cvp_runs', help: 'Runs in the journal, by state', labelNames: ['state'], registers,
-      collect() { this.reset(); for (const [state, n] of Object.entries(current().runsByState)) this.set({ state }, n); },
+      async collect() { const s = await current(); this.reset(); for (const [state, n] of Object.entries(s.runsByState)) this.set({ state }, n); },
     });
     new Gauge({
       name: 'cvp_effects_pending', help: 'Effects not yet delivered, by peer', labelNames: ['peer'], registers,
-      collect() {
+      async collect() {
+        const pending = (await current()).effectsPending;
         this.reset();
-        const pending = current().effectsPending;
         for (const peer of ['resultsdb', 'slack', 'bus', 'release']) this.set({ peer }, pending[peer] ?? 0);
       },
     });
     new Gauge({
       name: 'cvp_oldest_unfinished_run_age_seconds', help: 'Age of the oldest run that has not finished', registers,
-      collect() { this.set(current().oldestUnfinishedRunAgeSeconds); },
+      async collect() { this.set((await current()).oldestUnfinishedRunAgeSeconds); },
     });
     const reconnects = opts.reconnects;
     new Gauge({
@@ -83,7 +89,6 @@ export class PrometheusMetrics implements Metrics {
   effectFailed(peer: string, permanent: boolean): void { this.effectFailures.inc({ peer, permanent: String(permanent) }); }
 
   async render(): Promise<{ contentType: string; body: string }> {
-    this.scrape = null;
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

@@ -1,131 +1,147 @@
 import { describeError, isPermanent } from '../../errors';
-import { allItems, type Run } from '../domain';
-import { outcomeOf } from '../domain/outcome';
-import type { Executor } from '../ports';
 import { backoff } from '../backoff';
-import type { RunDeps } from './run-deps';
+import type { BucketPolicy, Run } from '../domain';
+import type { BuildRef, Executor } from '../ports';
+import type { RunTransition } from '../ports/journal';
+import { finishRun, supersedeRun, transition, type RunDeps } from './run-deps';
 
 export interface DispatcherDeps extends RunDeps {
   random?: () => number;
-  /** Runs triggered at once; more wait for the next pass. */
+  /** Runs claimed per executor and pass; more wait for the next pass. */
   concurrency?: number;
-  onTracked?: () => void;
   retry?: { baseMs: number; maxMs: number };
+  /** Triggers per second allowed against each executor, across every daemon sharing the journal. */
+  triggerRate?: Map<string, BucketPolicy>;
+  /** Rules whose runs may hold at most this many builds at once. */
+  maxInFlight?: Record<string, number>;
+  /**
+   * Checks a job before its first build (an expression may name any job): resolves with the
+   * reason it cannot be used, or null. Rules with a literal job are checked at start.
+   */
+  checkJob?: (executor: Executor, job: string, run: Run) => Promise<string | null>;
 }
 
 /**
- * Starts the builds of pending runs. A run is marked `triggering` (committed) before the executor
- * is called, so after a crash it is looked up by its CVP_RUN_ID instead of being triggered again.
+ * Starts the builds of pending runs. Claiming a run marks it `triggering` (committed) before the
+ * executor is called, so after a crash it is looked up by its CVP_RUN_ID instead of being
+ * triggered again. A run whose trigger failed stays `triggering` and is looked up first too: the
+ * request may have reached Jenkins with its answer lost.
  */
 export class Dispatcher {
   private readonly concurrency: number;
   private readonly random: () => number;
+  private readonly checked = new Map<string, Promise<string | null>>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.concurrency = deps.concurrency ?? 16;
     this.random = deps.random ?? Math.random;
   }
 
-  /** Runs left in `triggering` by a previous process: find their builds before anything else. */
-  async recover(): Promise<number> {
-    const runs = this.deps.journal.runsInState(['triggering'], 10_000);
-    for (const run of runs) await this.resume(run);
-    return runs.length;
+  private budget(executor: string): { key: string; policy: BucketPolicy } | undefined {
+    const policy = this.deps.triggerRate?.get(executor);
+    return policy ? { key: `trigger:${executor}`, policy } : undefined;
   }
 
-  /** One pass over due pending runs. Returns how many were handled. */
+  /** One pass over due runs of every executor: claimed, triggered (or looked up), recorded in one commit. */
   async runOnce(): Promise<number> {
-    // Pending runs are always due: a run whose trigger failed waits in `triggering` (retryOnce).
-    const due = this.deps.journal.runsInState(['pending'], this.concurrency);
-    await this.dispatchAll(due);
-    return due.length;
-  }
-
-  /**
-   * A pass's runs are marked `triggering` in one commit, triggered together, and what became of
-   * them is recorded in one commit more: two fsyncs a pass, not two a run.
-   */
-  private async dispatchAll(runs: Run[]): Promise<void> {
-    if (!runs.length) return;
-    const { journal, clock } = this.deps;
-    journal.atomically(() => { for (const run of runs) journal.transitionRun(run.id, { state: 'triggering' }, [], clock.now()); });
-    const outcomes = await Promise.all(runs.map((run) => this.trigger(run)));
-    journal.atomically(() => { for (const apply of outcomes) apply(); });
-  }
-
-  private executorOf(run: Run): Executor | undefined {
-    return this.deps.executors.get(run.executor);
-  }
-
-  private async resume(run: Run): Promise<void> {
-    const executor = this.executorOf(run);
-    if (!executor) return this.failRun(run, `no executor named ${run.executor}`);
-    try {
-      const ref = await executor.locate(run.job, run.id, run.createdAt);
-      if (ref) {
-        this.deps.log.info({ runId: run.id, job: run.job, ref }, 'run found after restart; tracking it');
-        this.markQueued(run, ref);
-        return;
-      }
-    } catch (err) {
-      this.deps.log.warn({ runId: run.id, err: describeError(err) }, 'cannot look the run up yet; will retry');
-      this.deps.journal.transitionRun(run.id, { nextPollAt: this.deps.clock.now() + 5_000 }, [], this.deps.clock.now());
-      return;
+    const { journal, clock, owner, leaseMs } = this.deps;
+    let handled = 0;
+    for (const executor of this.deps.executors.keys()) {
+      const runs = await journal.claimRuns({
+        owner, now: clock.now(), leaseMs, phase: 'dispatch', executor, limit: this.concurrency,
+        budget: this.budget(executor), maxInFlight: this.deps.maxInFlight,
+      });
+      if (!runs.length) continue;
+      const transitions = await Promise.all(runs.map((run) => this.handle(run)));
+      await journal.settleRuns(owner, transitions, clock.now());
+      handled += runs.length;
     }
-    await this.dispatch(run);
+    return handled;
   }
 
-  private async dispatch(run: Run): Promise<void> {
-    await this.dispatchAll([run]);
+  async nextDue(): Promise<number | null> {
+    let next: number | null = null;
+    for (const executor of this.deps.executors.keys()) {
+      const due = await this.deps.journal.nextRunDue('dispatch', executor, this.deps.clock.now(), this.budget(executor));
+      if (due !== null && (next === null || due < next)) next = due;
+    }
+    return next;
   }
 
-  /** Calls the executor; returns what to record, so that a pass records all its runs at once. */
-  private async trigger(run: Run): Promise<() => void> {
-    const { journal, clock, log } = this.deps;
-    const executor = this.executorOf(run);
-    if (!executor) return () => this.failRun(run, `no executor named ${run.executor}`);
+  private async handle(run: Run): Promise<RunTransition> {
+    const { log } = this.deps;
+    const executor = this.deps.executors.get(run.executor);
+    if (!executor) return this.fail(run, `no executor named ${run.executor}`);
+    if (run.claimedFrom === 'triggering') {
+      // Triggered before? (a crash, or an answer lost on the way back)
+      let ref: BuildRef | null;
+      try {
+        ref = await executor.locate(run.job, run.id, run.createdAt);
+      } catch (err) {
+        if (isPermanent(err)) return this.fail(run, describeError(err));
+        return this.later(run, err, 'cannot look the run up yet');
+      }
+      if (ref) {
+        log.info({ runId: run.id, job: run.job, ref }, 'build found; tracking it');
+        if (run.supersededBy) await executor.cancel(run.job, ref).catch(() => undefined);
+        return run.supersededBy ? supersedeRun(this.deps, { ...run, buildRef: ref }, 'triggering') : this.started(run, ref);
+      }
+    }
+    if (run.supersededBy) return supersedeRun(this.deps, run, 'triggering');
+    const unusable = await this.jobProblem(executor, run);
+    if (unusable) return this.fail(run, unusable);
     try {
       const ref = await executor.trigger(run.job, { ...run.parameters, CVP_RUN_ID: run.id }, run.id);
       log.info({ runId: run.id, messageId: run.messageId, job: run.job, ref }, 'build triggered');
-      return () => this.markQueued(run, ref);
+      return this.started(run, ref);
     } catch (err) {
-      if (isPermanent(err)) return () => this.failRun(run, describeError(err));
-      const n = run.attempts + 1;
-      const delay = backoff(n, this.random, this.deps.retry?.baseMs ?? 1_000, this.deps.retry?.maxMs ?? 300_000);
-      log.warn({ runId: run.id, job: run.job, err: describeError(err), retryInMs: delay }, 'trigger failed; will retry');
-      // Left in `triggering`: the request may have reached Jenkins, so the retry looks the run up first.
-      return () => journal.transitionRun(run.id, { state: 'triggering', attempts: n, nextPollAt: clock.now() + delay, errorReason: describeError(err) }, [], clock.now());
+      if (isPermanent(err)) return this.fail(run, describeError(err));
+      return this.later(run, err, 'trigger failed');
     }
   }
 
-  /** Runs whose trigger failed, once their backoff is over: looked up first, triggered if not found. */
-  async retryOnce(): Promise<number> {
-    const now = this.deps.clock.now();
-    const due = this.deps.journal.runsInState(['triggering'], this.concurrency, now);
-    await Promise.all(due.map((run) => this.resume(run)));
-    return due.length;
+  /** A job named by an expression is checked once, when first used. */
+  private async jobProblem(executor: Executor, run: Run): Promise<string | null> {
+    if (!this.deps.checkJob) return null;
+    const key = `${run.executor}\u0000${run.job}`;
+    let check = this.checked.get(key);
+    if (!check) {
+      check = this.deps.checkJob(executor, run.job, run);
+      this.checked.set(key, check);
+      // A check that could not reach the executor is asked again next time.
+      check.catch(() => this.checked.delete(key));
+    }
+    try {
+      return await check;
+    } catch {
+      return null;
+    }
   }
 
-  private markQueued(run: Run, ref: { queueId?: string; number?: number; url?: string }): void {
+  /** Left in `triggering`, due again after a backoff: the next attempt looks the run up first. */
+  private later(run: Run, err: unknown, what: string): RunTransition {
+    const n = run.attempts + 1;
+    const delay = backoff(n, this.random, this.deps.retry?.baseMs ?? 1_000, this.deps.retry?.maxMs ?? 300_000);
+    this.deps.log.warn({ runId: run.id, job: run.job, err: describeError(err), retryInMs: delay }, `${what}; will retry`);
+    return transition(run, 'triggering', { attempts: n, nextPollAt: this.deps.clock.now() + delay, errorReason: describeError(err) });
+  }
+
+  private started(run: Run, ref: BuildRef): RunTransition {
     const now = this.deps.clock.now();
-    // The event's first run to start opens its Slack thread; the others reply in it.
-    this.deps.journal.startRun(run.id, {
+    this.deps.metrics?.runTriggered();
+    return transition(run, 'triggering', {
       state: ref.number !== undefined ? 'running' : 'queued',
       buildRef: ref,
       errorReason: null,
       deadlineAt: now + run.timeoutMs,
       nextPollAt: now,
-    }, { thread: run.messageId, channel: run.channel ?? '' }, (first) => this.deps.reporter.started(run, ref.url, first), now);
-    this.deps.metrics?.runTriggered();
-    this.deps.onTracked?.();
+      triggeredAt: now,
+      ...(ref.number !== undefined ? { startedAt: now } : {}),
+    }, this.deps.reporter.started(run, ref.url));
   }
 
-  private failRun(run: Run, reason: string): void {
-    const outcome = outcomeOf('NOT_BUILT', this.deps.outcomes);
+  private fail(run: Run, reason: string): RunTransition {
     this.deps.log.error({ runId: run.id, messageId: run.messageId, job: run.job, reason }, 'run cannot start');
-    this.deps.metrics?.runFinished(outcome);
-    this.deps.journal.transitionRun(run.id, { state: 'finished', outcome, buildResult: 'NOT_BUILT', errorReason: reason, nextPollAt: null },
-      this.deps.reporter.finished(run, outcome, undefined, reason), this.deps.clock.now());
-    if (run.product) this.deps.gate?.afterResults(allItems(run));
+    return finishRun(this.deps, run, 'triggering', 'NOT_BUILT', undefined, reason, null);
   }
 }

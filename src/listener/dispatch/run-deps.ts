@@ -1,8 +1,8 @@
-import type { GateKeeper } from '../gate/gate-keeper';
-import type { Journal } from '../ports/journal';
-import type { OutcomeTable } from '../domain/outcome';
-import type { Clock, Executor, Logger, Metrics } from '../ports';
+import type { Change, OutcomeTable, Run, RunState } from '../domain';
+import { outcomeOf } from '../domain/outcome';
 import type { Reporter } from '../effects/reporter';
+import type { BuildRef, Clock, Executor, Logger, Metrics } from '../ports';
+import type { Journal, RunTransition } from '../ports/journal';
 
 /** What the parts that move runs along (dispatcher, tracker) both use. */
 export interface RunDeps {
@@ -12,6 +12,37 @@ export interface RunDeps {
   outcomes: OutcomeTable;
   clock: Clock;
   log: Logger;
-  gate?: GateKeeper;
   metrics?: Metrics;
+  /** This process's claim owner, and how long a claim holds. */
+  owner: string;
+  leaseMs: number;
+}
+
+export function transition(run: Run, expect: RunState, patch: RunTransition['patch'], change?: Change): RunTransition {
+  return { runId: run.id, expect, patch, effects: change?.effects ?? [], results: change?.results ?? [], touch: change?.touch ?? [] };
+}
+
+/**
+ * Ends a run: one final result per item under test (and the group) and a notice, committed with
+ * the state change. `outcome` overrides the table (a pipeline's own verdict).
+ */
+export function finishRun(
+  d: Pick<RunDeps, 'reporter' | 'outcomes' | 'clock' | 'log' | 'metrics'>, run: Run, expect: RunState,
+  buildResult: string, url: string | undefined, reason: string | null, ref: BuildRef | null = run.buildRef, outcome?: string,
+): RunTransition {
+  const final = outcome ?? outcomeOf(buildResult, d.outcomes);
+  d.log.info({ runId: run.id, messageId: run.messageId, job: run.job, buildResult, outcome: final, reason }, 'run finished');
+  d.metrics?.runFinished(final);
+  return transition(run, expect, {
+    state: 'finished', buildRef: ref, buildResult, outcome: final, errorReason: reason, nextPollAt: null, finishedAt: d.clock.now(),
+  }, d.reporter.finished(run, final, url, reason));
+}
+
+/** A newer event for the same artifact took the run's place: it ends without a verdict. */
+export function supersedeRun(d: Pick<RunDeps, 'reporter' | 'clock' | 'log'>, run: Run, expect: RunState): RunTransition {
+  d.log.info({ runId: run.id, messageId: run.messageId, job: run.job, supersededBy: run.supersededBy }, 'run superseded');
+  return transition(run, expect, {
+    state: 'finished', outcome: null, buildResult: 'SUPERSEDED', errorReason: `superseded by run ${run.supersededBy}`,
+    nextPollAt: null, finishedAt: d.clock.now(),
+  }, d.reporter.superseded(run, run.supersededBy ?? '', run.buildRef?.url));
 }

@@ -1,14 +1,26 @@
 import type { RunContext } from './run';
 
-/** A result as the gate sees it: what CVP wrote or took in, latest first. */
-export interface KnownResult {
+/** An item as ResultsDB and the gating service key it. */
+export interface ItemRef {
   item: string;
   type: string;
+}
+
+/** A result the gate may count: one CVP wrote or took in, as recorded in the journal. */
+export interface KnownResult extends ItemRef {
   testcase: string;
+  /** `data.scenario`: results of one case in different scenarios are kept apart (as Greenwave does). */
+  scenario: string | null;
   outcome: string;
   refUrl: string | null;
+  /** The message whose event put the item under test (or that carried the pipeline's result). */
+  messageId: string | null;
+  /** Recording order: the latest of a case wins. */
+  seq: number;
   createdAt: number;
 }
+
+export type NewResult = Omit<KnownResult, 'seq' | 'createdAt'>;
 
 export interface GateSubject {
   key: string;
@@ -16,7 +28,7 @@ export interface GateSubject {
   artifactType: string;
   artifactId: string;
   messageId: string;
-  items: Array<{ item: string; type: string }>;
+  items: ItemRef[];
   context: RunContext;
   channel?: string;
 }
@@ -28,7 +40,7 @@ export interface Gate extends GateSubject {
   updatedAt: number;
 }
 
-export interface GateReason { testcase: string; item: string; type: string; outcome: string; ref_url?: string; why: string }
+export interface GateReason { testcase: string; item: string; type: string; scenario?: string; outcome: string; ref_url?: string; why: string }
 
 export interface DecisionRecord {
   gateKey: string;
@@ -37,4 +49,12 @@ export interface DecisionRecord {
   action: string;
   reasons: GateReason[];
   createdAt: number;
+}
+
+/** A gate this process claimed for evaluation, with every result known for its items. */
+export interface GateClaim {
+  gate: Gate;
+  /** Bumped by each result that may change the decision; the evaluation settles this version. */
+  version: number;
+  results: KnownResult[];
 }

@@ -4,3 +4,4 @@ export * from './effect';
 export * from './message';
 export * from './gate';
 export * from './outcome';
+export * from './token-bucket';

@@ -1,7 +1,7 @@
 import type { Envelope } from '../ports/bus';
 import type { Effect, NewEffect } from './effect';
-import type { GateSubject } from './gate';
-import type { Run, RunPlan } from './run';
+import type { GateSubject, ItemRef, NewResult } from './gate';
+import type { Run, RunPlan, RunReport } from './run';
 
 export type Verdict =
   | { kind: 'rejected'; code: string; reasons: string[] }
@@ -10,14 +10,21 @@ export type Verdict =
   /** A pipeline's own result, taken in. */
   | { kind: 'result' };
 
+/** Everything one message sets off, committed at once (or not at all) before it is acked. */
 export interface IntakeRecord {
   envelope: Envelope;
   contentHash: string;
   verdict: Verdict;
   effects: NewEffect[];
+  /** Results the gate may count from now on (a pipeline's own result, taken in). */
+  results: NewResult[];
+  /** Gates holding any of these items are evaluated again. */
+  touch: ItemRef[];
   receivedAt: number;
   /** Gates the routed runs feed; created if new. */
-  gates?: GateSubject[];
+  gates: GateSubject[];
+  /** A pipeline's verdict on one of CVP's runs: kept on the run, which the tracker then ends with it. */
+  report?: { runId: string; report: RunReport };
 }
 
 export interface IntakeCommit {

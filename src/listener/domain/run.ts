@@ -2,14 +2,18 @@ import type { BuildRef } from '../ports/executor';
 
 export type RunState = 'pending' | 'triggering' | 'queued' | 'running' | 'finished';
 
+/** States in which a run holds (or is about to hold) a build: what a rule's in-flight limit counts. */
+export const IN_FLIGHT_STATES: readonly RunState[] = ['triggering', 'queued', 'running'];
+
 export interface ReportItem {
-  /** ResultsDB item: the image NVR, or the artifact id when results are kept per artifact. */
+  /** ResultsDB item: the image NVR (or digest), or the artifact id when results are kept per artifact. */
   item: string;
   type: string;
-  /** Extra `data` keys for this item (component, image name, ...). */
+  /** Extra `data` keys for this item (component, image name, nvr, ...). */
   data: Record<string, string>;
 }
 
+/** What one rule asks of one event: a build, and what to report about it. Immutable once recorded. */
 export interface RunPlan {
   id: string;
   rule: string;
@@ -17,6 +21,7 @@ export interface RunPlan {
   job: string;
   parameters: Record<string, string>;
   testcase: string;
+  /** The items the event put under test: each gets QUEUED and a final result. */
   items: ReportItem[];
   /** What the notices say about the event: component, artifact id, advisory, images. */
   context: RunContext;
@@ -25,15 +30,21 @@ export interface RunPlan {
   product?: string;
   /** Slack channel of this run's notices (the rule's, the product's or the default). */
   channel?: string;
-  /** Images of the event that were not rebuilt: they get a not_applicable (INFO) result. */
+  /**
+   * Images of a group that were not rebuilt. They were not tested, so they get no result of their
+   * own (a later INFO would hide an earlier FAILED from the gating service): the group's result
+   * names them.
+   */
   notRebuilt?: ReportItem[];
   /** The result kept for the whole group, besides one per image. */
   groupItem?: ReportItem;
+  /** The artifact this run tests, for a rule that lets a newer event supersede an older one. */
+  supersedeKey?: string;
 }
 
-/** Every item a run reports on: those under test, those not rebuilt, and the group itself. */
-export function allItems(plan: Pick<RunPlan, 'items' | 'notRebuilt' | 'groupItem'>): ReportItem[] {
-  return [...plan.items, ...(plan.notRebuilt ?? []), ...(plan.groupItem ? [plan.groupItem] : [])];
+/** Every item a run writes results for: those under test and the group itself. */
+export function resultItems(plan: Pick<RunPlan, 'items' | 'groupItem'>): ReportItem[] {
+  return [...plan.items, ...(plan.groupItem ? [plan.groupItem] : [])];
 }
 
 export interface RunContext {
@@ -50,6 +61,13 @@ export interface RunContext {
   artifact?: Record<string, unknown>;
 }
 
+/** A pipeline's own verdict on a run (its test.complete / test.error named the run), kept until the run ends. */
+export interface RunReport {
+  outcome: string;
+  url?: string;
+  reason: string | null;
+}
+
 export interface Run extends RunPlan {
   messageId: string;
   state: RunState;
@@ -64,11 +82,18 @@ export interface Run extends RunPlan {
   /** Failed trigger attempts, for the backoff. */
   attempts: number;
   /** When each step happened (epoch ms), once it has: the build was accepted, started, ended. */
-  triggeredAt?: number | null;
-  startedAt?: number | null;
-  finishedAt?: number | null;
+  triggeredAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Set when the pipeline reported before the run ended: the tracker ends it with this verdict. */
+  reported: RunReport | null;
+  /** Set when a newer event for the same artifact superseded this run: it ends without a verdict. */
+  supersededBy: string | null;
+  /** The state the run was in when this process claimed it (a claimed pending run is already `triggering`). */
+  claimedFrom?: RunState;
 }
 
+/** What a transition changes in a run; absent keys are left as they are. */
 export interface RunPatch {
   state?: RunState;
   buildRef?: BuildRef | null;
@@ -78,4 +103,7 @@ export interface RunPatch {
   deadlineAt?: number | null;
   nextPollAt?: number | null;
   attempts?: number;
+  triggeredAt?: number | null;
+  startedAt?: number | null;
+  finishedAt?: number | null;
 }

@@ -68,7 +68,7 @@ export class CiMessages {
         this.opts.log.error({ runId: run.id, topic, err: describeError(err), reasons: (err as { reasons?: string[] }).reasons }, 'outgoing CI message is invalid; not sent');
         continue;
       }
-      effects.push({ peer: 'bus', runId: run.id, payload: { kind: 'publish', destination: `/topic/${topic}`, body: JSON.stringify(body), headers: { 'cvp-run-id': run.id } } });
+      effects.push({ peer: 'bus', runId: run.id, orderKey: `run|${run.id}`, payload: { kind: 'publish', destination: `/topic/${topic}`, body: JSON.stringify(body), headers: { 'cvp-run-id': run.id } } });
     }
     return effects;
   }

@@ -77,6 +77,16 @@ export function outcomeNotice(run: Run, outcome: string, buildUrl: string | unde
     `${ICON[outcome] ?? ':grey_question:'} *${slackEscape(run.job)}*: *${outcome}* for ${s.mrkdwn}${why}`, [], l.mrkdwn);
 }
 
+/** A reply: a newer event for the same artifact took this run's place. */
+export function supersededNotice(run: Run, by: string, buildUrl: string | undefined, opts: NoticeOptions): Notice {
+  const l = links(run.context, buildUrl, run.id, opts);
+  const s = subject(run.context);
+  return notice(run.channel ?? opts.channel,
+    `${run.job} superseded for ${s.text}: a newer event for the same artifact runs instead (run ${by}); no verdict is recorded for this one (${l.text})`,
+    `:fast_forward: *${slackEscape(run.job)}* superseded for ${s.mrkdwn}: a newer event for the same artifact runs instead (run \`${slackEscape(by)}\`); no verdict is recorded for this one`,
+    [], l.mrkdwn);
+}
+
 export interface DecisionNoticeInput {
   context: RunContext;
   product: string;
@@ -110,4 +120,31 @@ export function decisionNotice(d: DecisionNoticeInput, opts: NoticeOptions): Not
     `${icon} *Gate ${d.changed ? 'changed to ' : ''}${verdict}* for *${slackEscape(d.product)}*: ${s.mrkdwn}`,
     [lines.join('\n') || 'No results.', action],
     l.mrkdwn || ' ');
+}
+
+/** Slack's limits: a section's text, the blocks of one message, the top-level text. */
+const SECTION_MAX = 3000;
+const BLOCKS_MAX = 50;
+const TEXT_MAX = 3000;
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * A notice Slack refused for its size, shorter: level 1 keeps the blocks but cuts each text and
+ * their number; level 2 is the plain text alone, cut; beyond that there is nothing left to cut.
+ */
+export function shortenNotice(notice: Notice, level: number): Notice | null {
+  if (level === 1) {
+    const blocks = notice.blocks.slice(0, BLOCKS_MAX - 5).map((b) => {
+      const block = b as { type?: string; text?: { type: string; text: string }; elements?: Array<{ type: string; text?: string }> };
+      if (block.text) return { ...block, text: { ...block.text, text: cut(block.text.text, SECTION_MAX / 2) } };
+      if (block.elements) return { ...block, elements: block.elements.slice(0, 10).map((e) => (e.text ? { ...e, text: cut(e.text, 1000) } : e)) };
+      return block;
+    });
+    return { ...notice, text: cut(notice.text, TEXT_MAX), blocks };
+  }
+  if (level === 2) return { ...notice, text: cut(notice.text, TEXT_MAX / 2), blocks: [] };
+  return null;
 }

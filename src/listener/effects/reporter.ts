@@ -1,7 +1,8 @@
-import type { NewEffect, ReportItem, Run } from '../domain';
-import { eventNotice, outcomeNotice, runStartNotice, type NoticeOptions } from './notices';
+import { randomUUID } from 'node:crypto';
+import { type Change, emptyChange, type NewResult, type ReportItem, resultItems, type Run } from '../domain';
 import type { Notice, ResultRecord } from '../ports';
 import type { CiMessages } from './ci-messages';
+import { eventNotice, outcomeNotice, runStartNotice, supersededNotice, type NoticeOptions } from './notices';
 
 export interface ReporterOptions extends NoticeOptions {
   /** Whether the results sink takes QUEUED (many ResultsDB deployments answer 400 to it). */
@@ -10,63 +11,119 @@ export interface ReporterOptions extends NoticeOptions {
   hasNotifier: boolean;
   /** CI messages on the bus for each image under test, when configured. */
   ciMessages?: CiMessages;
+  /** A notice's own key (Slack metadata); random by default. */
+  newKey?: () => string;
 }
 
-/** What each run transition must tell the world, as effects for the outbox. */
-export class Reporter {
-  constructor(private readonly opts: ReporterOptions) {}
+/** What the gate may count of a result CVP writes or takes in. */
+export function knownResult(result: ResultRecord, messageId: string | null): NewResult {
+  const scenario = result.data.scenario;
+  return {
+    item: String(result.data.item),
+    type: String(result.data.type),
+    testcase: result.testcase.name,
+    scenario: scenario === undefined ? null : String(Array.isArray(scenario) ? scenario[0] ?? '' : scenario),
+    outcome: result.outcome,
+    refUrl: result.ref_url ?? null,
+    messageId,
+  };
+}
 
-  private result(run: Run, item: ReportItem, outcome: string, buildUrl: string | undefined, note?: string, errorReason?: string): NewEffect {
-    const data: Record<string, string> = { item: item.item, type: item.type, cvp_run_id: run.id, cvp_rule: run.rule, ...item.data };
+/** One thread per event and channel: its notices are delivered in the order they were recorded. */
+export function threadOrderKey(messageId: string, channel: string | undefined): string {
+  return `thread|${messageId}|${channel ?? ''}`;
+}
+
+/** What each run transition must tell the world, as one change for the journal. */
+export class Reporter {
+  private readonly newKey: () => string;
+
+  constructor(private readonly opts: ReporterOptions) {
+    this.newKey = opts.newKey ?? randomUUID;
+  }
+
+  private result(run: Run, item: ReportItem, outcome: string, buildUrl: string | undefined, note?: string, errorReason?: string): ResultRecord {
+    const data: Record<string, string | string[]> = { item: item.item, type: item.type, cvp_run_id: run.id, cvp_rule: run.rule, ...item.data };
     if (run.context.artifactType === 'redhat-container-group') data.group_id = run.context.artifactId;
     if (run.context.advisory) data.errata_id = run.context.advisory;
+    if (item === run.groupItem && run.notRebuilt?.length) data.not_rebuilt = run.notRebuilt.map((i) => i.item);
     if (errorReason) data.error_reason = errorReason.slice(0, 1000);
-    const result: ResultRecord = {
-      testcase: { name: run.testcase, ...(buildUrl ? { ref_url: buildUrl } : {}) },
+    return {
+      testcase: { name: run.testcase },
       outcome,
       ...(buildUrl ? { ref_url: buildUrl } : {}),
       ...(note ? { note } : {}),
       data,
     };
-    return { peer: 'resultsdb', runId: run.id, payload: { kind: 'result', result } };
   }
 
-  private notice(run: Run, notice: Notice, role: 'start' | 'reply'): NewEffect {
-    const channel = notice.channel ?? '';
-    // One thread per event and channel: its notices are delivered in order.
-    return { peer: 'slack', runId: run.id, orderKey: `${run.messageId}|${channel}`, payload: { kind: 'notice', role, thread: run.messageId, notice } };
-  }
-
-  /** The build was accepted: QUEUED for the images under test, not_applicable for the others, and notices. */
-  started(run: Run, buildUrl: string | undefined, firstOfThread: boolean): NewEffect[] {
-    const effects: NewEffect[] = [];
-    if (this.opts.hasResults) {
-      if (this.opts.writeQueued) {
-        for (const item of run.items) effects.push(this.result(run, item, 'QUEUED', buildUrl));
-        if (run.groupItem) effects.push(this.result(run, run.groupItem, 'QUEUED', buildUrl));
-      }
-      for (const item of run.notRebuilt ?? []) effects.push(this.result(run, item, 'INFO', undefined, 'not_applicable: this image was not rebuilt'));
+  /** Results of a run's items (under test, and the group), as effects and as what the gate counts. */
+  private results(run: Run, outcome: string, buildUrl: string | undefined, note?: string, errorReason?: string): Change {
+    const change = emptyChange();
+    for (const item of resultItems(run)) {
+      const r = this.result(run, item, outcome, buildUrl, note, errorReason);
+      if (this.opts.hasResults) change.effects.push({ peer: 'resultsdb', runId: run.id, orderKey: `run|${run.id}`, payload: { kind: 'result', result: r } });
+      change.results.push(knownResult(r, run.messageId));
+      change.touch.push({ item: item.item, type: item.type });
     }
-    if (this.opts.ciMessages) effects.push(...this.opts.ciMessages.forRun(run, 'queued', buildUrl));
+    return change;
+  }
+
+  private keyed(notice: Notice): Notice {
+    return { ...notice, key: this.newKey() };
+  }
+
+  /** A notice in the event's thread; a run that never started may be the first to speak, so it may open the thread. */
+  private reply(run: Run, notice: Notice): Change {
+    const change = emptyChange();
+    if (!this.opts.hasNotifier) return change;
+    const keyed = this.keyed(notice);
+    change.effects.push({
+      peer: 'slack', runId: run.id, orderKey: threadOrderKey(run.messageId, notice.channel),
+      payload: run.triggeredAt == null
+        ? { kind: 'notice', role: 'open', thread: run.messageId, notice: keyed, reply: this.keyed(notice) }
+        : { kind: 'notice', role: 'reply', thread: run.messageId, notice: keyed },
+    });
+    return change;
+  }
+
+  /**
+   * The build was accepted: QUEUED for the items under test, CI messages, and the run's start
+   * notice (the event's first opens its Slack thread; the others reply in it).
+   */
+  started(run: Run, buildUrl: string | undefined): Change {
+    const change = this.opts.writeQueued ? this.results(run, 'QUEUED', buildUrl) : emptyChange();
+    if (this.opts.ciMessages) change.effects.push(...this.opts.ciMessages.forRun(run, 'queued', buildUrl));
     if (this.opts.hasNotifier) {
-      effects.push(firstOfThread ? this.notice(run, eventNotice(run, buildUrl, this.opts), 'start') : this.notice(run, runStartNotice(run, buildUrl, this.opts), 'reply'));
+      const root = this.keyed(eventNotice(run, buildUrl, this.opts));
+      change.effects.push({
+        peer: 'slack', runId: run.id, orderKey: threadOrderKey(run.messageId, root.channel),
+        payload: { kind: 'notice', role: 'open', thread: run.messageId, notice: root, reply: this.keyed(runStartNotice(run, buildUrl, this.opts)) },
+      });
     }
-    return effects;
+    return change;
   }
 
-  running(run: Run, buildUrl: string | undefined): NewEffect[] {
-    return this.opts.ciMessages ? this.opts.ciMessages.forRun(run, 'running', buildUrl) : [];
+  running(run: Run, buildUrl: string | undefined): Change {
+    const change = emptyChange();
+    if (this.opts.ciMessages) change.effects.push(...this.opts.ciMessages.forRun(run, 'running', buildUrl));
+    return change;
   }
 
-  finished(run: Run, outcome: string, buildUrl: string | undefined, reason: string | null): NewEffect[] {
-    const effects: NewEffect[] = [];
-    if (this.opts.hasResults) {
-      const errorReason = outcome === 'ERROR' ? reason ?? undefined : undefined;
-      for (const item of run.items) effects.push(this.result(run, item, outcome, buildUrl, reason ?? undefined, errorReason));
-      if (run.groupItem) effects.push(this.result(run, run.groupItem, outcome, buildUrl, reason ?? undefined, errorReason));
-    }
-    if (this.opts.ciMessages) effects.push(...this.opts.ciMessages.forRun(run, outcome === 'ERROR' ? 'error' : 'complete', buildUrl, outcome, reason));
-    if (this.opts.hasNotifier) effects.push(this.notice(run, outcomeNotice(run, outcome, buildUrl, reason, this.opts), 'reply'));
-    return effects;
+  finished(run: Run, outcome: string, buildUrl: string | undefined, reason: string | null): Change {
+    const errorReason = outcome === 'ERROR' ? reason ?? undefined : undefined;
+    const change = this.results(run, outcome, buildUrl, reason ?? undefined, errorReason);
+    if (this.opts.ciMessages) change.effects.push(...this.opts.ciMessages.forRun(run, outcome === 'ERROR' ? 'error' : 'complete', buildUrl, outcome, reason));
+    const notice = this.reply(run, outcomeNotice(run, outcome, buildUrl, reason, this.opts));
+    change.effects.push(...notice.effects);
+    return change;
+  }
+
+  /**
+   * A newer event for the same artifact superseded the run: no verdict is written (the items were
+   * not tested to the end, and a result would stand for them), only a reply in the thread.
+   */
+  superseded(run: Run, by: string, buildUrl: string | undefined): Change {
+    return this.reply(run, supersededNotice(run, by, buildUrl, this.opts));
   }
 }

@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { describeError } from '../../errors';
 import type { EventValidator } from '../../validator/event-validator';
-import { type Journal } from '../ports/journal';
-import { allItems, type GateReason, type GateSubject, type KnownResult, type NewEffect, type RunPlan } from '../domain';
+import { type GateClaim, type GateReason, type GateSubject, type NewEffect, resultItems, type RunPlan } from '../domain';
 import { decisionNotice, type NoticeOptions } from '../effects/notices';
-import { PASSING_OUTCOMES } from '../domain/outcome';
+import { threadOrderKey } from '../effects/reporter';
 import type { Clock, Logger } from '../ports';
+import type { GateSettlement, Journal } from '../ports/journal';
+import { gateVerdict, type GateVerdict } from './gate-verdict';
 
 export type ReleaseMode = 'off' | 'shadow' | 'on';
 
@@ -25,9 +27,10 @@ export interface GateKeeperDeps {
   notices: NoticeOptions;
   hasNotifier: boolean;
   contact?: Record<string, string>;
+  owner: string;
+  leaseMs: number;
 }
 
-const INCOMPLETE = new Set(['QUEUED', 'RUNNING']);
 const DECISION_TOPIC = 'VirtualTopic.eng.cvp.gate.decision';
 
 export function gateKey(product: string, artifactType: string, artifactId: string): string {
@@ -36,14 +39,14 @@ export function gateKey(product: string, artifactType: string, artifactId: strin
 
 /**
  * The gate of a product's artifact: once every required test case is final for every item, it
- * decides pass or fail (the latest result of each case wins; PASSED and INFO pass; a failing
- * result of any other case fails it too), records why, and sets off what the product's
- * auto-release knob says. A later result that changes the decision records a new one.
+ * decides pass or fail (gateVerdict), records why, and sets off what the product's auto-release
+ * knob says. A later result that changes the decision records a new one. Gates touched by new
+ * results are claimed under a lease, so one daemon decides each, however many finish its runs.
  */
 export class GateKeeper {
   constructor(private readonly deps: GateKeeperDeps) {}
 
-  /** The gates the intake creates with the runs of a product's rules. */
+  /** The gates the intake creates with the runs of a product's rules: their items are those put under test. */
   subjectsFor(plans: RunPlan[]): GateSubject[] {
     const out = new Map<string, GateSubject>();
     for (const plan of plans) {
@@ -54,70 +57,55 @@ export class GateKeeper {
         key, product: plan.product, artifactType: c.artifactType, artifactId: c.artifactId, messageId: c.messageId,
         items: [], context: c, channel: this.deps.policies.get(plan.product)?.channel ?? plan.channel,
       };
-      for (const i of allItems(plan)) if (!subject.items.some((x) => x.item === i.item && x.type === i.type)) subject.items.push({ item: i.item, type: i.type });
+      for (const i of resultItems(plan)) if (!subject.items.some((x) => x.item === i.item && x.type === i.type)) subject.items.push({ item: i.item, type: i.type });
       out.set(key, subject);
     }
     return [...out.values()];
   }
 
-  /** Re-decides the gates that hold any of these items. */
-  afterResults(items: Array<{ item: string; type: string }>): void {
-    const keys = new Set(items.flatMap((i) => this.deps.journal.gatesForItem(i.item, i.type)));
-    for (const key of keys) this.evaluate(key);
+  /** One pass: the gates touched since they were last evaluated, decided and recorded in one commit. */
+  async runOnce(): Promise<number> {
+    const { journal, clock, owner, leaseMs } = this.deps;
+    const claims = await journal.claimGates({ owner, now: clock.now(), leaseMs }, 32);
+    if (!claims.length) return 0;
+    const settlements = claims.map((c) => this.decide(c));
+    await journal.settleGates(owner, settlements, clock.now());
+    return claims.length;
   }
 
-  /** At start-up: gates a crash may have left undecided. */
-  sweep(): void {
-    for (const key of this.deps.journal.openGates(10_000)) this.evaluate(key);
+  nextDue(): Promise<number | null> {
+    return this.deps.journal.nextGateDue(this.deps.clock.now());
   }
 
-  evaluate(key: string): void {
+  private decide(claim: GateClaim): GateSettlement {
+    const { gate, version } = claim;
+    const unchanged: GateSettlement = { key: gate.key, version, effects: [] };
+    const policy = this.deps.policies.get(gate.product);
+    if (!policy) return unchanged;
+    let verdict: GateVerdict;
     try {
-      this.decide(key);
+      verdict = gateVerdict(gate.items, policy.required, claim.results);
     } catch (err) {
-      this.deps.log.error({ gate: key, err: describeError(err) }, 'gate evaluation failed; it is tried again with the next result');
+      this.deps.log.error({ gate: gate.key, err: describeError(err) }, 'gate evaluation failed; it is tried again with the next result');
+      return unchanged;
     }
-  }
-
-  private decide(key: string): void {
-    const { journal, clock, log } = this.deps;
-    const gate = journal.gate(key);
-    const policy = gate ? this.deps.policies.get(gate.product) : undefined;
-    if (!gate || !policy) return;
-    const latest = journal.latestResults(gate.items);
-    const find = (item: string, type: string, testcase: string): KnownResult | undefined =>
-      latest.find((r) => r.item === item && r.type === type && r.testcase === testcase);
-    const reasons: GateReason[] = [];
-    for (const [type, cases] of Object.entries(policy.required)) {
-      for (const { item } of gate.items.filter((i) => i.type === type)) {
-        for (const testcase of cases) {
-          const r = find(item, type, testcase);
-          if (!r || INCOMPLETE.has(r.outcome)) return;
-          reasons.push({ testcase, item, type, outcome: r.outcome, ...(r.refUrl ? { ref_url: r.refUrl } : {}),
-            why: PASSING_OUTCOMES.has(r.outcome) ? 'required; passes' : 'required; does not pass' });
-        }
-      }
-    }
-    const required = new Set(reasons.map((r) => `${r.item}|${r.type}|${r.testcase}`));
-    for (const r of latest) {
-      if (required.has(`${r.item}|${r.type}|${r.testcase}`) || INCOMPLETE.has(r.outcome) || PASSING_OUTCOMES.has(r.outcome)) continue;
-      reasons.push({ testcase: r.testcase, item: r.item, type: r.type, outcome: r.outcome, ...(r.refUrl ? { ref_url: r.refUrl } : {}), why: 'not required, but it fails' });
-    }
-    const decision = reasons.every((r) => PASSING_OUTCOMES.has(r.outcome)) ? 'pass' : 'fail';
-    if (decision === gate.decision) return;
+    if (!verdict.complete || verdict.decision === gate.decision) return unchanged;
+    const { decision, reasons } = verdict;
     const mode = policy.release;
     const action = decision === 'fail' ? 'none'
       : mode === 'off' ? 'asked' : mode === 'shadow' ? 'would_release' : gate.released ? 'already_released' : 'released';
     const effects: NewEffect[] = [];
-    const orderKey = `${gate.messageId}|${gate.channel ?? ''}`;
     if (action === 'released') effects.push(...this.releaseEffects(gate, decision, reasons, mode));
     if (this.deps.hasNotifier) {
       const notice = decisionNotice({ context: gate.context, product: gate.product, decision, mode, action, reasons, channel: gate.channel, changed: gate.decision !== null }, this.deps.notices);
-      effects.push({ peer: 'slack', runId: null, orderKey, payload: { kind: 'notice', role: 'reply', thread: gate.messageId, notice } });
+      effects.push({ peer: 'slack', runId: null, orderKey: threadOrderKey(gate.messageId, notice.channel), payload: { kind: 'notice', role: 'reply', thread: gate.messageId, notice: { ...notice, key: randomUUID() } } });
     }
-    const now = clock.now();
-    journal.recordDecision({ gateKey: key, decision, mode, action, reasons, createdAt: now }, gate.released || action === 'released', effects, now);
-    log.info({ gate: key, messageId: gate.messageId, decision, mode, action, reasons: reasons.length }, 'gate decided');
+    const now = this.deps.clock.now();
+    this.deps.log.info({ gate: gate.key, messageId: gate.messageId, decision, mode, action, reasons: reasons.length }, 'gate decided');
+    return {
+      key: gate.key, version, effects, released: gate.released || action === 'released',
+      decision: { gateKey: gate.key, decision, mode, action, reasons, createdAt: now },
+    };
   }
 
   private releaseEffects(gate: GateSubject, decision: 'pass' | 'fail', reasons: GateReason[], mode: ReleaseMode): NewEffect[] {

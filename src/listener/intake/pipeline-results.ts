@@ -1,4 +1,3 @@
-import type { NewEffect } from '../domain';
 import type { ResultRecord } from '../ports';
 
 type Json = Record<string, unknown>;
@@ -61,8 +60,4 @@ export function pipelineVerdict(topic: string, body: Json, messageId: string): P
       data,
     },
   };
-}
-
-export function resultEffect(v: PipelineVerdict): NewEffect {
-  return { peer: 'resultsdb', runId: null, payload: { kind: 'result', result: v.result } };
 }

@@ -1,15 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import jmespath from 'jmespath';
 import { JSONPath } from 'jsonpath-plus';
 import type { RuleConfig } from '../../config/config';
 import type { ReportItem, RunContext, RunPlan } from '../domain';
+import type { Expression } from './expression';
 import { boundParameter } from './sanitize';
 
+/** A rule in the core's own shape: every expression parsed once, at start. */
 export interface CompiledRule {
   config: RuleConfig;
   executor: string;
   timeoutMs: number;
   checks: Array<{ field: string; expected: RegExp }>;
+  /** Job parameter → expression over the event. */
+  parameters: Array<[string, Expression]>;
+  /** The job's name, or the expression that names it. */
+  job: { name: string } | { expression: Expression };
+  /** Over each image of a group: false, null or empty means it was not rebuilt. */
+  rebuilt?: Expression;
+  /** What makes two events "the same artifact": a newer one supersedes the older one's run. */
+  supersede?: Expression;
   /** The product whose gate the results feed. */
   product?: string;
   /** Where the run's notices go (the rule's channel, else the product's, else the default). */
@@ -59,7 +68,8 @@ function contextOf(topic: string, event: Json, messageId: string): RunContext {
 
 interface Items { items: ReportItem[]; notRebuilt: ReportItem[]; groupItem?: ReportItem }
 
-function reportItems(rule: RuleConfig, event: Json): Items {
+function reportItems(compiled: CompiledRule, event: Json): Items {
+  const rule = compiled.config;
   const artifact = (event.artifact ?? {}) as Json;
   const per = rule.report.per ?? (Array.isArray(artifact.images) ? 'image' : 'artifact');
   if (per === 'image' && Array.isArray(artifact.images)) {
@@ -71,7 +81,7 @@ function reportItems(rule: RuleConfig, event: Json): Items {
         type: rule.report.type ?? 'brew-build',
         data: { component: asString(img.component), image_name: asString(img.name), full_name: asString(img.full_name), build_id: asString(img.id), issuer: asString(img.issuer) },
       };
-      const rebuilt = rule.report.rebuilt ? jmespath.search(img, rule.report.rebuilt) : true;
+      const rebuilt = compiled.rebuilt ? compiled.rebuilt.evaluate(img) : true;
       (rebuilt === null || rebuilt === false || rebuilt === '' ? notRebuilt : items).push(item);
     }
     const groupItem: ReportItem | undefined = rule.report.group === false ? undefined : {
@@ -106,11 +116,13 @@ export class Router {
     const matching = this.rules.filter((rule) => rule.config.topic === topic && rule.checks.every((c) => checkHolds(event, c)));
     for (const rule of matching) {
       const parameters: Record<string, string> = {};
-      for (const [name, expr] of Object.entries(rule.config.parameters ?? {})) {
-        parameters[name] = boundParameter(asString(jmespath.search(event, expr)), this.opts.maxParameterLength);
+      for (const [name, expr] of rule.parameters) {
+        parameters[name] = boundParameter(asString(expr.evaluate(event)), this.opts.maxParameterLength);
       }
-      const job = rule.config.job.startsWith('=') ? asString(jmespath.search(event, rule.config.job.slice(1))) : rule.config.job;
-      const { items, notRebuilt, groupItem } = reportItems(rule.config, event);
+      const job = 'name' in rule.job ? rule.job.name : asString(rule.job.expression.evaluate(event));
+      const { items, notRebuilt, groupItem } = reportItems(rule, event);
+      const context = contextOf(topic, event, messageId);
+      const supersedeKey = rule.supersede ? asString(rule.supersede.evaluate(event)) : '';
       plans.push({
         id: this.newId(),
         rule: rule.config.name,
@@ -121,8 +133,9 @@ export class Router {
         items,
         ...(notRebuilt.length ? { notRebuilt } : {}),
         ...(groupItem ? { groupItem } : {}),
-        context: contextOf(topic, event, messageId),
+        context,
         timeoutMs: rule.timeoutMs,
+        ...(supersedeKey ? { supersedeKey } : {}),
         ...(rule.product ? { product: rule.product } : {}),
         ...(rule.channel ? { channel: rule.channel } : {}),
       });

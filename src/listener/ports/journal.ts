@@ -1,56 +1,115 @@
 /**
  * The journal port: the one place every state change is committed before it is acted on.
- * Operations are shaped so that a PostgreSQL implementation can serve them with row locks
- * (claiming due effects/runs with SKIP LOCKED); SQLite specifics stay in its adapter.
+ *
+ * Modelled on BullMQ's queue backend: every operation is asynchronous and data-only (no
+ * transaction, connection or callback crosses it), batch-shaped where the core works in batches,
+ * and work is claimed by an owner under a lease, so that several daemons can share one journal
+ * (PostgreSQL: row locks and SKIP LOCKED) and a dead daemon's work is taken over when its lease
+ * ends. Transitions are conditional on the state and owner the caller expects. The core wakes its
+ * loops only after a commit has resolved, never inside one.
  */
 import type {
-  DecisionRecord, Effect, EventStatus, Gate, IntakeCommit, IntakeRecord, KnownResult, MessageRecord, NewEffect, Peer, Run,
-  RunPatch, RunState, Settlement,
+  BucketPolicy, Effect, GateClaim, IntakeCommit, IntakeRecord, ItemRef, NewEffect, NewResult, Peer, Run, RunPatch, RunState,
+  Settlement, ThreadState, DecisionRecord,
 } from '../domain';
 
-export interface Journal {
-  /** Runs `fn` as one transaction (one commit for many changes); nested calls join the outer one. */
-  atomically<T>(fn: () => T): T;
-  commitIntake(records: IntakeRecord[]): IntakeCommit[];
-  /** Runs in these states, oldest first; with `dueBy`, only those whose next attempt is due by then. */
-  runsInState(states: RunState[], limit: number, dueBy?: number): Run[];
-  runsDueForPoll(now: number, limit: number): Run[];
-  nextPollAt(): number | null;
-  getRun(runId: string): Run | null;
+/** Who claims, for how long, and at what time. */
+export interface Lease {
+  /** `<host>/<pid>/<nonce>`: unique per process, so a restarted daemon on the same host can tell its predecessor's claims. */
+  owner: string;
+  now: number;
+  leaseMs: number;
+}
+
+export interface RunClaim extends Lease {
   /**
-   * A build was accepted: the patch, the claim of the event's Slack thread (first run to start opens
-   * it) and the effects that depend on that claim, in one transaction.
+   * dispatch: pending runs (claiming one marks it `triggering`, committed before any build is
+   * started) and `triggering` runs whose retry is due. track: `queued`/`running` runs whose poll is due.
    */
-  startRun(runId: string, patch: RunPatch, thread: { thread: string; channel: string }, effectsFor: (firstOfThread: boolean) => NewEffect[], now: number): void;
-  /** Applies the patch and enqueues the effects in one transaction. */
-  transitionRun(runId: string, patch: RunPatch, effects: NewEffect[], now: number): void;
-  /** Due effects of one peer; an effect waits while an earlier one of the same run and peer is undelivered. */
-  dueEffects(peer: Peer, now: number, limit: number): Effect[];
-  nextEffectAt(peer: Peer): number | null;
-  /** Counts an attempt and marks the effects in flight, before they are carried out. */
-  claimEffects(effectIds: number[]): void;
-  /** Records how a batch of deliveries went, in one transaction. A thread's first notice also records its ts. */
-  settleEffects(settlements: Settlement[], now: number): void;
-  eventStatus(messageId: string): EventStatus | null;
-  /** The Slack thread of an event in a channel, once its first notice is posted. */
-  threadTs(thread: string, channel: string): string | null;
-  /** Creates the gate of a product's artifact if it is new (in the intake commit). */
-  gate(key: string): Gate | null;
-  gatesForItem(item: string, type: string): string[];
-  openGates(limit: number): string[];
-  latestResults(items: Array<{ item: string; type: string }>): KnownResult[];
-  /** Records a decision and what it sets off, in one transaction. */
-  recordDecision(record: DecisionRecord, released: boolean, effects: NewEffect[], now: number): void;
-  decisions(gateKey: string): DecisionRecord[];
-  /** Every decision, newest first; of one product when named. */
-  allDecisions(product: string | undefined, limit: number): DecisionRecord[];
-  /** For metrics: runs by state, undelivered effects by peer, the oldest unfinished run. */
-  stats(now: number): { runsByState: Record<string, number>; effectsPending: Record<string, number>; oldestUnfinishedRunAgeSeconds: number };
-  /** True when a write transaction can be started (the disk is writable, the file not locked for long). */
-  writable(): boolean;
-  /** Message ids whose runs concern this artifact id or item (an NVR), newest first. */
-  messagesAbout(artifact: string, limit: number): string[];
-  /** Messages that were rejected, oldest first, received at or after `since`. */
-  rejectedMessages(since: number, limit: number): MessageRecord[];
-  close(): void;
+  phase: 'dispatch' | 'track';
+  executor: string;
+  limit: number;
+  /** A rate shared by every daemon (polls or triggers per second against this executor). */
+  budget?: { key: string; policy: BucketPolicy };
+  /** dispatch: rules whose runs may hold at most this many builds at once (oldest pending run first). */
+  maxInFlight?: Record<string, number>;
+}
+
+export interface RunTransition {
+  runId: string;
+  /** Applied only if the run is still in this state and claimed by the caller. */
+  expect: RunState;
+  patch: RunPatch;
+  effects: NewEffect[];
+  /** Results the gate may count from now on. */
+  results: NewResult[];
+  /** Gates holding these items are evaluated again. */
+  touch: ItemRef[];
+}
+
+export interface GateSettlement {
+  key: string;
+  /** The version the claim returned: a gate touched since stays due for another evaluation. */
+  version: number;
+  /** A new decision, recorded with what it sets off; none when the verdict did not change. */
+  decision?: DecisionRecord;
+  released?: boolean;
+  effects: NewEffect[];
+}
+
+export interface Journal {
+  /** Records a batch of messages and what each sets off, in one commit. A message id seen before is a duplicate. */
+  commitIntake(records: IntakeRecord[]): Promise<IntakeCommit[]>;
+  /** The state of a run, or null when no run has this id (a pipeline's `pipeline.id` may name anything). */
+  runState(runId: string): Promise<RunState | null>;
+
+  /** Claims due runs (see RunClaim) under a lease; returns the claimed runs with `claimedFrom` set. */
+  claimRuns(claim: RunClaim): Promise<Run[]>;
+  /** Applies each transition if its run is in the expected state and claimed by `owner`, and releases the claim. */
+  settleRuns(owner: string, transitions: RunTransition[], now: number): Promise<boolean[]>;
+  /** Gives claimed runs back untouched (a pass that cannot use them now). */
+  releaseRuns(owner: string, runIds: string[]): Promise<void>;
+  /** When the next run of this phase and executor falls due (its own time, or the shared budget's next token). */
+  nextRunDue(phase: 'dispatch' | 'track', executor: string, now: number, budget?: { key: string; policy: BucketPolicy }): Promise<number | null>;
+
+  /**
+   * Claims due effects of one peer under a lease and counts an attempt, before they are carried out.
+   * An effect waits while an earlier one with the same order key is undelivered.
+   */
+  claimEffects(peer: Peer, lease: Lease, limit: number): Promise<Effect[]>;
+  /** Records how a batch of deliveries went, in one commit; only the claim's owner can settle it. */
+  settleEffects(owner: string, settlements: Settlement[], now: number): Promise<void>;
+  nextEffectDue(peer: Peer): Promise<number | null>;
+  /** An event's Slack thread in a channel. */
+  thread(thread: string, channel: string): Promise<ThreadState | null>;
+
+  /** Claims gates touched since they were last evaluated, with every result known for their items. */
+  claimGates(lease: Lease, limit: number): Promise<GateClaim[]>;
+  settleGates(owner: string, settlements: GateSettlement[], now: number): Promise<boolean[]>;
+  nextGateDue(now: number): Promise<number | null>;
+
+  /** Owners holding claims now (to release those of a predecessor that died). */
+  claimOwners(): Promise<string[]>;
+  releaseClaims(owners: string[]): Promise<number>;
+
+  /** A real write (not a read of a flag): throws when the journal cannot commit. */
+  probe(now: number): Promise<void>;
+  /** Deletes what retention no longer needs; see RetentionPolicy. */
+  prune(policy: RetentionPolicy, now: number): Promise<PruneReport>;
+  close(): Promise<void>;
+}
+
+export interface RetentionPolicy {
+  /** Finished runs, delivered or failed effects, and messages older than this (ms) are deleted. */
+  maxAgeMs: number;
+  /** Rows deleted per table per call, so one call stays short. */
+  batch: number;
+}
+
+export interface PruneReport {
+  messages: number;
+  runs: number;
+  effects: number;
+  results: number;
+  gates: number;
 }

@@ -1,130 +1,102 @@
 import { describeError, isPermanent } from '../../errors';
-import { allItems, type Run } from '../domain';
-import { outcomeOf } from '../domain/outcome';
-import type { RunDeps } from '../dispatch/run-deps';
+import { type BucketPolicy, defaultBurst, type Run } from '../domain';
+import { finishRun, supersedeRun, transition, type RunDeps } from '../dispatch/run-deps';
+import type { RunTransition } from '../ports/journal';
 
 export interface TrackerDeps extends RunDeps {
   /** How often one build is polled, per executor. */
   pollIntervalMs: Map<string, number>;
-  /** Polls per second allowed against each executor (each Jenkins). */
+  /** Polls per second allowed against each executor (each Jenkins), across every daemon sharing the journal. */
   maxPollsPerSecond: Map<string, number>;
+  /** Builds claimed per executor and pass, at the most. */
+  batch?: number;
 }
 
 /**
- * One scheduler for every build in flight (not a timer per build): each pass polls the builds whose
- * turn has come, within each executor's rate budget, and ends runs that finished or timed out.
+ * One scheduler for every build in flight (not a timer per build): each pass claims the builds
+ * whose turn has come, as many as the executor's shared poll budget allows, and ends runs that
+ * finished, timed out, were superseded, or whose pipeline reported.
  */
 export class Tracker {
-  private readonly budgetAt = new Map<string, number>();
-
   constructor(private readonly deps: TrackerDeps) {}
 
-  /** Returns the number of builds polled; the caller schedules the next pass with nextDue(). */
-  async runOnce(): Promise<number> {
-    const now = this.deps.clock.now();
-    // Read no more due runs than the buckets let us poll now: reading and parsing runs that must
-    // wait anyway is what would keep the loop busy with thousands of builds in flight.
-    let budget = 0;
-    for (const executor of this.deps.executors.keys()) budget += this.available(executor, now);
-    if (budget === 0) return 0;
-    const due = this.deps.journal.runsDueForPoll(now, Math.min(budget, 500));
-    const picked: Run[] = [];
-    for (const run of due) if (this.takeToken(run.executor, now)) picked.push(run);
-    const outcomes = await Promise.all(picked.map((run) => this.poll(run)));
-    this.deps.journal.atomically(() => { for (const apply of outcomes) apply(); });
-    return picked.length;
+  private budget(executor: string): { key: string; policy: BucketPolicy } {
+    const rate = this.deps.maxPollsPerSecond.get(executor) ?? 10;
+    return { key: `poll:${executor}`, policy: { ratePerSecond: rate, burst: defaultBurst(rate) } };
   }
 
   private interval(executor: string): number {
     return this.deps.pollIntervalMs.get(executor) ?? 10_000;
   }
 
-  /** The next poll that is due, but not before a bucket has a token again. */
-  nextDue(): number | null {
-    const due = this.deps.journal.nextPollAt();
-    if (due === null) return null;
-    let token = Infinity;
-    for (const executor of this.deps.executors.keys()) token = Math.min(token, this.nextTokenAt(executor));
-    return Math.max(due, token === Infinity ? due : token);
+  /** Returns the number of builds handled; the caller schedules the next pass with nextDue(). */
+  async runOnce(): Promise<number> {
+    const { journal, clock, owner, leaseMs } = this.deps;
+    let handled = 0;
+    for (const executor of this.deps.executors.keys()) {
+      const runs = await journal.claimRuns({
+        owner, now: clock.now(), leaseMs, phase: 'track', executor, limit: this.deps.batch ?? 500, budget: this.budget(executor),
+      });
+      if (!runs.length) continue;
+      const transitions = await Promise.all(runs.map((run) => this.poll(run)));
+      await journal.settleRuns(owner, transitions, clock.now());
+      handled += runs.length;
+    }
+    return handled;
   }
 
-  private spacing(executor: string): number {
-    return 1000 / (this.deps.maxPollsPerSecond.get(executor) ?? 10);
-  }
-
-  /** Tokens gather at the configured rate, up to a tenth of a second's worth (at least one). */
-  private bucketStart(executor: string, now: number): number {
-    const spacing = this.spacing(executor);
-    const burst = Math.max(1, Math.floor(100 / spacing));
-    return Math.max(this.budgetAt.get(executor) ?? now - spacing, now - burst * spacing);
-  }
-
-  private available(executor: string, now: number): number {
-    return Math.max(0, Math.floor((now - this.bucketStart(executor, now)) / this.spacing(executor)));
-  }
-
-  private nextTokenAt(executor: string): number {
-    const at = this.budgetAt.get(executor);
-    return at === undefined ? 0 : at + this.spacing(executor);
-  }
-
-  /** A token bucket per executor: no pass polls one Jenkins faster than its configured rate. */
-  private takeToken(executor: string, now: number): boolean {
-    if (this.available(executor, now) < 1) return false;
-    this.budgetAt.set(executor, this.bucketStart(executor, now) + this.spacing(executor));
-    return true;
+  /** The next poll that is due, but not before the budget has a token again. */
+  async nextDue(): Promise<number | null> {
+    let next: number | null = null;
+    for (const executor of this.deps.executors.keys()) {
+      const due = await this.deps.journal.nextRunDue('track', executor, this.deps.clock.now(), this.budget(executor));
+      if (due !== null && (next === null || due < next)) next = due;
+    }
+    return next;
   }
 
   /** Asks the executor; returns what to record, so that a pass records all its polls in one commit. */
-  private async poll(run: Run): Promise<() => void> {
-    const { journal, clock, log } = this.deps;
+  private async poll(run: Run): Promise<RunTransition> {
+    const { clock, log } = this.deps;
+    const state = run.state;
     const executor = this.deps.executors.get(run.executor);
     const ref = run.buildRef ?? {};
     const now = clock.now();
-    if (!executor) return () => this.finish(run, 'NOT_BUILT', ref.url, `no executor named ${run.executor}`);
+    if (run.reported) {
+      // The pipeline said how it ended (its test.complete or test.error named the run).
+      return finishRun(this.deps, run, state, 'REPORTED', run.reported.url ?? ref.url, run.reported.reason, run.buildRef, run.reported.outcome);
+    }
+    if (!executor) return finishRun(this.deps, run, state, 'NOT_BUILT', ref.url, `no executor named ${run.executor}`);
+    if (run.supersededBy) {
+      await executor.cancel(run.job, ref).catch((err) => log.warn({ runId: run.id, err: describeError(err) }, 'cannot cancel the superseded build'));
+      return supersedeRun(this.deps, run, state);
+    }
     if (run.deadlineAt !== null && now >= run.deadlineAt) {
       const reason = `build did not finish within ${Math.round(run.timeoutMs / 1000)} s`;
       log.warn({ runId: run.id, job: run.job, ref }, reason);
       await executor.cancel(run.job, ref).catch((err) => log.warn({ runId: run.id, err: describeError(err) }, 'cannot cancel the timed-out build'));
-      return () => this.finish(run, 'TIMEOUT', ref.url, reason);
+      return finishRun(this.deps, run, state, 'TIMEOUT', ref.url, reason);
     }
     try {
       const status = await executor.status(run.job, ref, run.id);
-      if (status.state === 'finished') return () => this.finish(run, status.result ?? 'FAILURE', status.ref.url, null, status.ref);
-      if (status.state === 'cancelled') return () => this.finish(run, 'NOT_BUILT', status.ref.url, 'the build was cancelled before it started', status.ref);
+      if (status.state === 'finished') {
+        const end = finishRun(this.deps, run, state, status.result ?? 'FAILURE', status.ref.url, null, status.ref);
+        // A build that ran and ended between two polls still says it ran, in order: running, then complete.
+        if (run.startedAt === null) end.effects.unshift(...this.deps.reporter.running(run, status.ref.url).effects);
+        return end;
+      }
+      if (status.state === 'cancelled') return finishRun(this.deps, run, state, 'NOT_BUILT', status.ref.url, 'the build was cancelled before it started', status.ref);
       if (status.state !== run.state || status.ref.number !== ref.number) {
         log.info({ runId: run.id, job: run.job, state: status.state, ref: status.ref }, 'build state changed');
       }
-      const effects = status.state === 'running' && run.state !== 'running' ? this.deps.reporter.running(run, status.ref.url) : [];
-      const state = status.state;
-      return () => journal.transitionRun(run.id, { state, buildRef: status.ref, nextPollAt: now + this.interval(run.executor) }, effects, clock.now());
+      const starts = status.state === 'running' && run.state !== 'running';
+      return transition(run, state, {
+        state: status.state, buildRef: status.ref, nextPollAt: now + this.interval(run.executor), ...(starts ? { startedAt: now } : {}),
+      }, starts ? this.deps.reporter.running(run, status.ref.url) : undefined);
     } catch (err) {
-      if (isPermanent(err)) return () => this.finish(run, 'NOT_BUILT', ref.url, describeError(err));
+      if (isPermanent(err)) return finishRun(this.deps, run, state, 'NOT_BUILT', ref.url, describeError(err));
       log.warn({ runId: run.id, job: run.job, err: describeError(err) }, 'cannot poll the build; will retry');
-      return () => journal.transitionRun(run.id, { nextPollAt: now + Math.max(this.interval(run.executor), 5_000) }, [], clock.now());
+      return transition(run, state, { nextPollAt: now + Math.max(this.interval(run.executor), 5_000) });
     }
-  }
-
-
-  /** Ends a run: one final result per item and one notice, committed with the state change. */
-  finish(run: Run, buildResult: string, url: string | undefined, reason: string | null, ref = run.buildRef ?? {}, outcomeOverride?: string): void {
-    const outcome = outcomeOverride ?? outcomeOf(buildResult, this.deps.outcomes);
-    const now = this.deps.clock.now();
-    this.deps.log.info({ runId: run.id, messageId: run.messageId, job: run.job, buildResult, outcome, reason }, 'run finished');
-    this.deps.metrics?.runFinished(outcome);
-    this.deps.journal.transitionRun(run.id, { state: 'finished', buildRef: ref, buildResult, outcome, errorReason: reason, nextPollAt: null },
-      this.deps.reporter.finished(run, outcome, url, reason), now);
-    if (run.product) this.deps.gate?.afterResults(allItems(run));
-  }
-
-  /**
-   * The pipeline itself said how the run ended (its test.complete or test.error names the run):
-   * end it now rather than at the next poll. A run already ended is left as it is.
-   */
-  finishFromPipeline(runId: string, outcome: string, url: string | undefined, reason: string | null): boolean {
-    const run = this.deps.journal.getRun(runId);
-    if (!run || run.state === 'finished' || run.state === 'pending') return false;
-    this.finish(run, 'REPORTED', url ?? run.buildRef?.url, reason, run.buildRef ?? {}, outcome);
-    return true;
   }
 }

@@ -1,0 +1,25 @@
+/**
+ * What the CLI, the HTTP views and the metrics read from the journal. Kept apart from the core's
+ * port: the core never needs these, and a store may serve them from a replica.
+ */
+import type { DecisionRecord, EventStatus, MessageRecord } from '../domain';
+
+export interface JournalStats {
+  runsByState: Record<string, number>;
+  effectsPending: Record<string, number>;
+  oldestUnfinishedRunAgeSeconds: number;
+  /** Messages received but with work still pending: runs not finished. */
+  backlog: number;
+}
+
+export interface JournalQueries {
+  eventStatus(messageId: string): Promise<EventStatus | null>;
+  /** Message ids whose runs concern this artifact id or item (an NVR), newest first. */
+  messagesAbout(artifact: string, limit: number): Promise<string[]>;
+  /** Messages that were rejected, oldest first, received at or after `since`. */
+  rejectedMessages(since: number, limit: number): Promise<MessageRecord[]>;
+  /** Every decision, newest first; of one product when named. */
+  decisions(product: string | undefined, limit: number): Promise<DecisionRecord[]>;
+  stats(now: number): Promise<JournalStats>;
+  close(): Promise<void>;
+}
