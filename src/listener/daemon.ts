@@ -89,6 +89,11 @@ export class Daemon {
     this.upkeep = [this.probeLoop(), ...(this.deps.retention ? [this.pruneLoop(this.deps.retention)] : [])];
     for (const l of [...this.workLoops, ...this.outboxLoops, ...this.upkeep]) l.start();
     health.onRecovered(() => { for (const l of [...this.workLoops, ...this.outboxLoops]) l.wake(); });
+    // Work another daemon committed (a shared journal) is picked up now, not at the next timer.
+    journal.onChange?.((what) => {
+      if (what === 'runs') { this.dispatchLoop?.wake(); this.trackLoop?.wake(); } else if (what === 'gates') this.gateLoop?.wake();
+      else for (const l of this.outboxLoops) l.wake();
+    });
     if (this.deps.bus) {
       for (const topic of this.deps.topics) {
         await this.deps.bus.subscribe(topic, (delivery) => {

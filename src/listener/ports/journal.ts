@@ -97,6 +97,11 @@ export interface Journal {
   /** Deletes what retention no longer needs; see RetentionPolicy. */
   prune(policy: RetentionPolicy, now: number): Promise<PruneReport>;
   close(): Promise<void>;
+  /**
+   * Optional: tells this process when another one committed work it may claim (PostgreSQL's
+   * LISTEN/NOTIFY), so its loops need not wait for their next timer. Never called inside a commit.
+   */
+  onChange?(listener: (what: 'runs' | 'effects' | 'gates') => void): void;
 }
 
 export interface RetentionPolicy {
