@@ -61,7 +61,7 @@ export interface RuleConfig {
   job: string;
   parameters?: Record<string, string>;
   timeout?: Duration;
-  report: { testcase: string; per?: 'image' | 'artifact'; type?: string; rebuilt?: string; group?: boolean };
+  report: { testcase: string; per?: 'image' | 'artifact'; type?: string; rebuilt?: string; group?: boolean; docs?: string; scenario?: string };
   product?: string;
   slack_channel?: string;
   /** A newer event for the same artifact cancels this rule's older run: true (same type and component), or an expression naming the artifact. */

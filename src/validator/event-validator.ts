@@ -21,6 +21,17 @@ export function messageKind(topic: string): string | null {
   return m ? m[1] : null;
 }
 
+/**
+ * The kinds a topic may name, most specific first: the namespaced form producers use,
+ * `VirtualTopic.eng.ci.<namespace>.<artifact>.test.<stage>`, names `<artifact>.test.<stage>`.
+ */
+export function messageKinds(topic: string): string[] {
+  const kind = messageKind(topic);
+  if (!kind) return [];
+  const namespaced = /^[^.]+\.([^.]+\.test\.[^.]+)$/.exec(kind);
+  return namespaced ? [kind, namespaced[1]] : [kind];
+}
+
 const ANY = '*';
 
 interface KindSchemas {
@@ -55,9 +66,13 @@ export class EventValidator {
     }
   }
 
+  /** The kind of message a topic carries, in its plain or namespaced form; null when no schema covers it. */
+  kindOf(topic: string): string | null {
+    return messageKinds(topic).find((k) => this.kinds.has(k)) ?? null;
+  }
+
   knows(topic: string): boolean {
-    const kind = messageKind(topic);
-    return kind !== null && this.kinds.has(kind);
+    return this.kindOf(topic) !== null;
   }
 
   knownKinds(): string[] {
@@ -65,7 +80,7 @@ export class EventValidator {
   }
 
   validate(topic: string, body: unknown): Validity {
-    const kind = messageKind(topic);
+    const kind = this.kindOf(topic);
     const entry = kind ? this.kinds.get(kind) : undefined;
     if (!kind || !entry) {
       return { valid: false, code: 'UNKNOWN_TOPIC', reasons: [`topic ${topic}: no schema for this kind of message`] };
@@ -79,7 +94,13 @@ export class EventValidator {
     if (typeof version !== 'string') {
       return { valid: false, code: 'MESSAGE_INVALID', reasons: [`$.version: required string (semver), found ${version === undefined ? 'nothing' : typeof version}`] };
     }
-    const major = /^(\d+)\.\d+\.\d+/.exec(version)?.[1];
+    const semver = /^(\d+)\.(\d+)\.\d+/.exec(version);
+    const major = semver?.[1];
+    if (major === '0' && semver![2] === '1' && 'ci' in body) {
+      // The pre-0.2 layout (ci, and the test's fields at the top level) is not what 0.2.x and 1.x
+      // schemas describe, and it predates the pipeline ids CVP matches runs by.
+      return { valid: false, code: 'UNKNOWN_VERSION', reasons: [`$.version: "${version}" is the ci-messages 0.1 layout (ci instead of contact, the test's fields at the top level), which CVP does not take in: send 0.2.x or 1.x`] };
+    }
     const validate = major === undefined ? undefined : entry.byMajor.get(major);
     if (!validate) {
       const known = [...entry.byMajor.keys()].map((m) => `${m}.x`).join(', ');

@@ -108,10 +108,11 @@ export class ResultsDbStandIn extends HttpStandIn {
       return this.create(req.body);
     }
     if (route === `GET ${PREFIX}/results` || route === `GET ${PREFIX}/results/latest`) {
-      if (req.searchParams.has('_distinct_on')) return this.unrecognised(req, { status: 404, json: { message: 'Not found' } });
       const filters = this.filters(req.searchParams);
       if ('status' in filters) return filters;
-      return route.endsWith('/latest') ? this.latest(filters) : this.list(req, filters);
+      if (!route.endsWith('/latest')) return this.list(req, filters);
+      const distinctOn = req.searchParams.getAll('_distinct_on').flatMap((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+      return distinctOn.length ? this.latestDistinct(filters, distinctOn) : this.latest(filters);
     }
     const m = new RegExp(`^GET ${PREFIX.replace('.', '\\.')}/results/([^/]+)$`).exec(route);
     if (m) {
@@ -121,10 +122,24 @@ export class ResultsDbStandIn extends HttpStandIn {
     return this.unrecognised(req, { status: 404, json: { message: 'Not found' } });
   }
 
+  /**
+   * The next `count` results that create a new test case answer 500, as ResultsDB does when two
+   * requests create the same new test case at once (a unique-key race; nothing is stored).
+   */
+  raceOnNewTestcase(count: number): void {
+    this.races = count;
+  }
+
+  private races = 0;
+
   private create(body: unknown): Reply {
     const parsed = parseResultBody(body, this.outcomes);
     if (!parsed.ok) return { status: parsed.status, json: parsed.body };
     const r = parsed.result;
+    if (this.races > 0 && !this.testcases.has(r.testcase.name)) {
+      this.races -= 1;
+      return { status: 500, json: { message: 'Internal Server Error' } };
+    }
     if (!this.testcases.has(r.testcase.name) || r.testcase.ref_url !== undefined) {
       this.testcases.set(r.testcase.name, r.testcase.ref_url ?? this.testcases.get(r.testcase.name) ?? null);
     }
@@ -227,6 +242,24 @@ export class ResultsDbStandIn extends HttpStandIn {
         data: slice.map((r) => this.serialize(r)),
       },
     };
+  }
+
+  /**
+   * `_distinct_on=k1,k2`: the newest result per test case and values of those data keys (a result
+   * without a key counts as one with none), as ResultsDB's DISTINCT ON does. It needs another filter.
+   */
+  private latestDistinct(f: Filters, keys: string[]): Reply {
+    if (!f.testcases?.length && !f.testcasesLike?.length && f.since[0] === undefined && !f.groups?.length && !f.data.length) {
+      return { status: 400, json: { message: "Please, provide at least one filter beside '_distinct_on'" } };
+    }
+    const newest = new Map<string, Row>();
+    for (const row of this.rows) {
+      if (!this.matches(row, f, { outcome: false, testcase: true })) continue;
+      const key = JSON.stringify([row.r.testcase.name, ...keys.map((k) => row.r.data[k]?.[0] ?? null)]);
+      const seen = newest.get(key);
+      if (!seen || row.submitUs > seen.submitUs || (row.submitUs === seen.submitUs && row.id > seen.id)) newest.set(key, row);
+    }
+    return { status: 200, json: { data: this.sorted([...newest.values()]).map((r) => this.serialize(r)) } };
   }
 
   /** Per test case, the results with the newest submit_time; ResultsDB ignores `outcome` here. */

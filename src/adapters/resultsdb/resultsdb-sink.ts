@@ -68,11 +68,26 @@ export class ResultsDbSink implements ResultSink {
   }
 }
 
-/** ResultsDB answers `{message}` or, for field errors, `{validation_error: [{loc, msg}]}`. */
+type Issue = { loc?: unknown[]; msg?: string };
+
+/**
+ * ResultsDB answers `{message}`, or for field errors `{validation_error: [{loc, msg, ...}]}`
+ * (pydantic 2, ResultsDB 2.2 and later) or `{validation_error: {body_params: [...]}}` (the
+ * flask-pydantic shape of earlier releases); each issue becomes `where: what`.
+ */
 export function refusalDetail(json: unknown, text: string): string {
-  const body = json as { message?: unknown; validation_error?: Array<{ loc?: unknown[]; msg?: string }> } | null;
-  if (body && Array.isArray(body.validation_error) && body.validation_error.length) {
-    return body.validation_error.map((v) => `${(v.loc ?? []).join('.') || 'body'}: ${v.msg ?? 'invalid'}`).join('; ');
+  const body = json as { message?: unknown; validation_error?: unknown } | null;
+  const v = body?.validation_error;
+  let issues: Issue[] = [];
+  if (Array.isArray(v)) issues = v as Issue[];
+  else if (v && typeof v === 'object') {
+    for (const key of ['body_params', 'query_params', 'form_params', 'path_params']) {
+      const list = (v as Record<string, unknown>)[key];
+      if (Array.isArray(list)) issues.push(...(list as Issue[]));
+    }
+  }
+  if (issues.length) {
+    return issues.slice(0, 10).map((i) => `${(Array.isArray(i?.loc) ? i.loc : []).join('.') || 'body'}: ${i?.msg ?? 'invalid'}`).join('; ');
   }
   if (typeof body?.message === 'string') return body.message;
   return text.slice(0, 200) || '(empty answer)';

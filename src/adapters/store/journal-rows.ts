@@ -133,7 +133,7 @@ export function subjectsOf(plan: RunPlan): string[] {
   if (plan.context.artifactId) out.add(plan.context.artifactId);
   for (const i of [...plan.items, ...(plan.notRebuilt ?? []), ...(plan.groupItem ? [plan.groupItem] : [])]) {
     out.add(i.item);
-    if (i.data.nvr) out.add(i.data.nvr);
+    if (typeof i.data.nvr === 'string' && i.data.nvr) out.add(i.data.nvr);
   }
   return [...out];
 }

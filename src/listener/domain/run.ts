@@ -10,7 +10,7 @@ export interface ReportItem {
   item: string;
   type: string;
   /** Extra `data` keys for this item (component, image name, nvr, ...). */
-  data: Record<string, string>;
+  data: Record<string, string | string[]>;
 }
 
 /** What one rule asks of one event: a build, and what to report about it. Immutable once recorded. */
@@ -40,6 +40,10 @@ export interface RunPlan {
   groupItem?: ReportItem;
   /** The artifact this run tests, for a rule that lets a newer event supersede an older one. */
   supersedeKey?: string;
+  /** The test case's documentation (its ResultsDB ref_url), never a build. */
+  testcaseDocs?: string;
+  /** `data.scenario` of this run's results: results of one case in different scenarios are kept apart. */
+  scenario?: string;
 }
 
 /** Every item a run writes results for: those under test and the group itself. */

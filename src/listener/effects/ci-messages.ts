@@ -36,8 +36,8 @@ export class CiMessages {
       return {
         type: 'brew-build',
         artifact: {
-          type: 'brew-build', id: Number(item.data.build_id), issuer: item.data.issuer || 'unknown',
-          component: item.data.component, nvr: item.item, scratch: false,
+          type: 'brew-build', id: Number(item.data.build_id), issuer: String(item.data.issuer || 'unknown'),
+          component: String(item.data.component ?? ''), nvr: item.item, scratch: false,
         },
       };
     }

@@ -15,14 +15,26 @@ export interface ReporterOptions extends NoticeOptions {
   newKey?: () => string;
 }
 
-/** What the gate may count of a result CVP writes or takes in. */
+/** The keys Greenwave keeps results apart by (its DISTINCT_LATEST_RESULTS_ON), besides test case, item and type. */
+export const DISTINCT_KEYS = ['scenario', 'system_architecture', 'system_variant'] as const;
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * What the gate may count of a result CVP writes or takes in. Its `scenario` is the result's
+ * distinct keys together (scenario, system architecture and variant), so that results in different
+ * scenarios are kept apart as Greenwave keeps them.
+ */
 export function knownResult(result: ResultRecord, messageId: string | null): NewResult {
-  const scenario = result.data.scenario;
+  const parts = DISTINCT_KEYS.map((k) => first(result.data[k]));
+  const scenario = parts.some((p) => p !== undefined && p !== '') ? parts.map((p) => p ?? '').join('/').replace(/\/+$/, '') : null;
   return {
-    item: String(result.data.item),
-    type: String(result.data.type),
+    item: String(first(result.data.item)),
+    type: String(first(result.data.type)),
     testcase: result.testcase.name,
-    scenario: scenario === undefined ? null : String(Array.isArray(scenario) ? scenario[0] ?? '' : scenario),
+    scenario,
     outcome: result.outcome,
     refUrl: result.ref_url ?? null,
     messageId,
@@ -47,9 +59,10 @@ export class Reporter {
     if (run.context.artifactType === 'redhat-container-group') data.group_id = run.context.artifactId;
     if (run.context.advisory) data.errata_id = run.context.advisory;
     if (item === run.groupItem && run.notRebuilt?.length) data.not_rebuilt = run.notRebuilt.map((i) => i.item);
-    if (errorReason) data.error_reason = errorReason.slice(0, 1000);
+    if (run.scenario) data.scenario = run.scenario;
+    if (errorReason) data.error_reason = errorReason.slice(0, 256);
     return {
-      testcase: { name: run.testcase },
+      testcase: { name: run.testcase, ...(run.testcaseDocs ? { ref_url: run.testcaseDocs } : {}) },
       outcome,
       ...(buildUrl ? { ref_url: buildUrl } : {}),
       ...(note ? { note } : {}),

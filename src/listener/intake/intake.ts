@@ -161,7 +161,7 @@ export class Intake {
    * ResultsDB as the standard results updater would.
    */
   private async pipelineResult(record: IntakeRecord, body: Record<string, unknown>): Promise<void> {
-    const v = pipelineVerdict(record.envelope.topic, body, record.envelope.id);
+    const v = pipelineVerdict(record.envelope.topic, body, record.envelope.id, record.envelope.headers);
     const state = v.pipelineId ? await this.deps.journal.runState(v.pipelineId) : null;
     if (state === 'finished') return;
     if (state !== null) {

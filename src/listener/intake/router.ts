@@ -3,6 +3,7 @@ import { JSONPath } from 'jsonpath-plus';
 import type { RuleConfig } from '../../config/config';
 import type { ReportItem, RunContext, RunPlan } from '../domain';
 import type { Expression } from './expression';
+import { artifactResultData } from './pipeline-results';
 import { boundParameter } from './sanitize';
 
 /** A rule in the core's own shape: every expression parsed once, at start. */
@@ -79,7 +80,10 @@ function reportItems(compiled: CompiledRule, event: Json): Items {
       const item: ReportItem = {
         item: asString(img.nvr),
         type: rule.report.type ?? 'brew-build',
-        data: { component: asString(img.component), image_name: asString(img.name), full_name: asString(img.full_name), build_id: asString(img.id), issuer: asString(img.issuer) },
+        data: {
+          component: asString(img.component), image_name: asString(img.name), full_name: asString(img.full_name), build_id: asString(img.id),
+          brew_task_id: asString(img.id), issuer: asString(img.issuer),
+        },
       };
       const rebuilt = compiled.rebuilt ? compiled.rebuilt.evaluate(img) : true;
       (rebuilt === null || rebuilt === false || rebuilt === '' ? notRebuilt : items).push(item);
@@ -89,14 +93,16 @@ function reportItems(compiled: CompiledRule, event: Json): Items {
     };
     return { items, notRebuilt, groupItem };
   }
-  return {
-    items: [{
-      item: asString(artifact.nvr ?? artifact.id),
-      type: rule.report.type ?? asString(artifact.type),
-      data: artifact.component === undefined ? {} : { component: asString(artifact.component) },
-    }],
-    notRebuilt: [],
-  };
+  // One artifact: keyed as the standard results updater keys it (a container image by its digest,
+  // with the NVR under `nvr`; a scratch build as `brew-build_scratch`), so Greenwave finds it.
+  const { item, type, ...data } = artifactResultData(artifact);
+  let reportType = rule.report.type ?? String(type);
+  if (truthyScratch(artifact.scratch) && (reportType === 'brew-build' || reportType === 'koji-build')) reportType += '_scratch';
+  return { items: [{ item: String(item), type: reportType, data }], notRebuilt: [] };
+}
+
+function truthyScratch(v: unknown): boolean {
+  return v === true || (typeof v === 'string' && v.toLowerCase() === 'true');
 }
 
 /** Turns a valid event into the runs its matching rules ask for. Pure: no I/O, ids aside. */
@@ -130,6 +136,8 @@ export class Router {
         job,
         parameters,
         testcase: rule.config.report.testcase,
+        ...(rule.config.report.docs ? { testcaseDocs: rule.config.report.docs } : {}),
+        ...(rule.config.report.scenario ? { scenario: rule.config.report.scenario } : {}),
         items,
         ...(notRebuilt.length ? { notRebuilt } : {}),
         ...(groupItem ? { groupItem } : {}),

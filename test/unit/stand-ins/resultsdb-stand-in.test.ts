@@ -167,13 +167,35 @@ describe('GET /api/v2.0/results', () => {
 
   it('records what it does not model as unexpected', async () => {
     expect((await get('/testcases')).status).toBe(404);
-    expect((await get('/results/latest?_distinct_on=scenario&item=x')).status).toBe(404);
-    expect(rdb.unexpected).toEqual(['GET /api/v2.0/testcases', 'GET /api/v2.0/results/latest?_distinct_on=scenario&item=x']);
+    expect(rdb.unexpected).toEqual(['GET /api/v2.0/testcases']);
     expect(() => expectNoUnexpected(rdb)).toThrow(/ResultsDbStandIn: GET \/api\/v2.0\/testcases/);
   });
 });
 
+describe('GET /api/v2.0/results/latest with _distinct_on (Greenwave\'s query)', () => {
+  it('keeps the latest result per test case and value of each key apart, a missing key being one value', async () => {
+    const at = (s: number) => `2024-01-0${s}T00:00:00.000000`;
+    const r = (scenario: string | undefined, outcome: string, day: number) =>
+      post(result({ outcome, submit_time: at(day), data: { item: 'nvr-1', type: 'brew-build', ...(scenario ? { scenario } : {}) } }));
+    await r('aarch64', 'FAILED', 1);
+    await r('x86_64', 'FAILED', 2);
+    await r('x86_64', 'PASSED', 3);
+    await r(undefined, 'INFO', 4);
+    const { body } = await get('/results/latest?item=nvr-1&type=brew-build&_distinct_on=scenario,system_architecture');
+    expect(body.data.map((x: any) => [x.data.scenario?.[0] ?? null, x.outcome])).toEqual([[null, 'INFO'], ['x86_64', 'PASSED'], ['aarch64', 'FAILED']]);
+    expect(await get('/results/latest?_distinct_on=scenario')).toEqual({ status: 400, body: { message: "Please, provide at least one filter beside '_distinct_on'" } });
+    expectNoUnexpected(rdb);
+  });
+});
+
 describe('failure switches', () => {
+  it('answers 500 to the creation of a new test case while a race is switched on, storing nothing', async () => {
+    rdb.raceOnNewTestcase(1);
+    expect((await post(result())).status).toBe(500);
+    expect(rdb.results).toHaveLength(0);
+    expect((await post(result())).status).toBe(201);
+  });
+
   it('fails with a status for a number of requests', async () => {
     rdb.failWith(503, 1);
     expect((await fetch(`${url}/api/v2.0/results`)).status).toBe(503);
