@@ -317,6 +317,68 @@ export function describeJournalConformance(name: string, open: () => Promise<Jou
       });
     });
 
+    describe('people\'s actions and the watchdog\'s alarms', () => {
+      it('records an action once, with the waiver it gives, and hands the waiver to the gate\'s next evaluation', async () => {
+        const m = `ID:${randomUUID()}`;
+        await a.commitIntake([record([], { gates: [subject('gw', [{ item: 'iw', type: 'brew-build' }], m)], results: [result('iw', 'FAILED')] }, m)]);
+        const [c] = await a.claimGates({ owner: 'A', now: T0, leaseMs: LEASE }, 10);
+        expect(c.waivers).toEqual([]);
+        await a.settleGates('A', [{ key: 'gw', version: c.version, effects: [] }], T0);
+        const waiver = { id: 'w1', product: 'P', item: 'iw', type: 'brew-build', testcase: 'ns.default.integration', scenario: null, reason: 'known flake', who: 'cli:ada', createdAt: T0, revokedAt: null, revokedBy: null };
+        const action = { id: 'act-1', kind: 'waive' as const, product: 'P', gateKey: 'gw', reason: 'known flake', who: 'cli:ada', via: 'cli' as const, at: T0 };
+        const change = { effects: [notice(m, 'reply', 'waived')], results: [], touch: [{ item: 'iw', type: 'brew-build' }] };
+        const [x, y] = await Promise.all([a.recordAction({ action, waiver, change }), b.recordAction({ action, waiver, change })]);
+        expect([x, y].sort()).toEqual(['duplicate', 'recorded']);
+        const [again] = await b.claimGates({ owner: 'B', now: T0, leaseMs: LEASE }, 10);
+        expect(again.waivers.map((w) => [w.id, w.reason, w.who])).toEqual([['w1', 'known flake', 'cli:ada']]);
+        await b.settleGates('B', [{ key: 'gw', version: again.version, effects: [] }], T0);
+        await a.recordAction({ action: { ...action, id: 'act-2', kind: 'revoke', waiverId: 'w1', at: T0 + 1 }, revoke: { waiverId: 'w1', at: T0 + 1, by: 'cli:bob' }, change: { effects: [], results: [], touch: [{ item: 'iw', type: 'brew-build' }] } });
+        const [third] = await a.claimGates({ owner: 'A', now: T0, leaseMs: LEASE }, 10);
+        expect(third.waivers).toEqual([]);
+        expect((await b.waivers('P', true, 10)).map((w) => [w.id, w.revokedBy])).toEqual([['w1', 'cli:bob']]);
+        expect((await b.waivers('P', false, 10))).toEqual([]);
+        expect((await a.actions('P', 10)).map((x2) => x2.kind)).toEqual(['revoke', 'waive']);
+        expect((await a.gate('gw'))?.product).toBe('P');
+        expect(await a.gate('none')).toBeNull();
+      });
+
+      it('makes a run again for a rerun, claimable like any pending run', async () => {
+        const [p] = await pendingRuns(a, 1);
+        await a.claimRuns(dispatch('A'));
+        await a.settleRuns('A', [{ runId: p.id, expect: 'triggering', patch: { state: 'finished', outcome: 'FAILED' }, effects: [], results: [], touch: [] }], T0);
+        const again = { ...p, id: randomUUID(), messageId: p.context.messageId };
+        await b.recordAction({ action: { id: 'rerun-1', kind: 'rerun', product: 'P', runId: p.id, who: 'slack:U1', via: 'slack', at: T0 }, rerun: again, change: { effects: [], results: [], touch: [] } });
+        expect(await a.runState(again.id)).toBe('pending');
+        expect((await a.run(p.id))?.outcome).toBe('FAILED');
+        const [claimed] = await a.claimRuns(dispatch('A'));
+        expect(claimed.id).toBe(again.id);
+        expect((await a.eventStatus(p.context.messageId))!.runs.map((r) => r.id)).toEqual([p.id, again.id]);
+      });
+
+      it('raises an alarm once and clears it once, whoever asks', async () => {
+        const raise = { key: 'silence:t', raised: true, since: T0, detail: 'no message for 2 h' };
+        const change = { effects: [publish('alarm', 'raised')], results: [], touch: [] };
+        const [x, y] = await Promise.all([a.setAlarm(raise, change), b.setAlarm(raise, change)]);
+        expect([x, y].sort()).toEqual([false, true]);
+        expect(await a.alarms()).toEqual([raise]);
+        expect(await b.setAlarm({ ...raise, raised: false, since: T0 + 5 }, change)).toBe(true);
+        expect(await a.setAlarm({ ...raise, raised: false, since: T0 + 6 }, change)).toBe(false);
+        const effects = await a.claimEffects('bus', { owner: 'A', now: T0 + 10, leaseMs: LEASE }, 10);
+        expect(effects).toHaveLength(1);
+      });
+
+      it('tells when each topic last spoke, and the oldest unfinished run of each rule', async () => {
+        await a.commitIntake([record([plan('r1')], { receivedAt: T0 + 10 })]);
+        await a.commitIntake([record([plan('r1')], { receivedAt: T0 + 20 })]);
+        expect(await b.lastReceived(['VirtualTopic.eng.ci.redhat-container-image.test.queued', 'other'])).toEqual({
+          'VirtualTopic.eng.ci.redhat-container-image.test.queued': T0 + 20, other: null,
+        });
+        const oldest = await b.oldestUnfinished();
+        expect(oldest.map((o) => [o.rule, o.createdAt])).toEqual([['r1', T0 + 10]]);
+        expect((await b.recentMessages(10)).map((mm) => mm.receivedAt)).toEqual([T0 + 20, T0 + 10]);
+      });
+    });
+
     describe('upkeep and queries', () => {
       it('probes with a real write', async () => {
         await expect(a.probe(T0)).resolves.toBeUndefined();

@@ -148,7 +148,8 @@ describe('examples/messages/invalid', () => {
     'legacy/brew-build.test.queued.empty-namespace': { instancePath: '/test/namespace', keyword: 'pattern' },
     'freshmaker.build.state.changed.missing-event-id': { instancePath: '', keyword: 'required', params: { missingProperty: 'event_id' } },
     'freshmaker.event.state.changed.state-mismatch': { instancePath: '/state_name', keyword: 'const', params: { allowedValue: 'COMPLETE' }, count: 2 },
-    'cvp.gate.decision.pass-with-failure': { instancePath: '/reasons/1/outcome', keyword: 'enum', count: 2 },
+    // Not PASSED or INFO, and not waived (no waived_by): enum, required, their anyOf, and the if.
+    'cvp.gate.decision.pass-with-failure': { instancePath: '/reasons/1/outcome', keyword: 'enum', count: 4 },
     'cvp.gate.decision.shadow-released': { instancePath: '/release/action', keyword: 'enum', params: { allowedValues: ['none', 'would_release'] }, count: 2 },
   };
   const invalid = jsonFiles(INVALID_DIR);

@@ -3,7 +3,7 @@
  * and PostgreSQL adapters so the two read their tables the same way.
  */
 import type {
-  DecisionRecord, Effect, GateReason, KnownResult, MessageRecord, Peer, Run, RunPatch, RunPlan, RunState,
+  DecisionRecord, Effect, HumanAction, Waiver, GateReason, KnownResult, MessageRecord, Peer, Run, RunPatch, RunPlan, RunState,
 } from '../../listener/domain';
 
 export interface RunRow {
@@ -21,6 +21,31 @@ export interface EffectRow {
 export interface MessageRow { message_id: string; topic: string; status: string; reasons: string; received_at: number | string; body: string }
 
 export interface DecisionRow { gate_key: string; decision: string; mode: string; action: string; reasons: string; created_at: number | string }
+
+export interface ActionRow {
+  id: string; kind: string; product: string; gate_key: string | null; run_id: string | null; waiver_id: string | null;
+  reason: string | null; who: string; via: string; at: number | string;
+}
+
+export interface WaiverRow {
+  id: string; product: string; item: string; type: string; testcase: string; scenario: string | null; reason: string; who: string;
+  created_at: number | string; revoked_at: number | string | null; revoked_by: string | null;
+}
+
+export function toAction(r: ActionRow): HumanAction {
+  return {
+    id: r.id, kind: r.kind as HumanAction['kind'], product: r.product, who: r.who, via: r.via as HumanAction['via'], at: num(r.at),
+    ...(r.gate_key ? { gateKey: r.gate_key } : {}), ...(r.run_id ? { runId: r.run_id } : {}),
+    ...(r.waiver_id ? { waiverId: r.waiver_id } : {}), ...(r.reason ? { reason: r.reason } : {}),
+  };
+}
+
+export function toWaiver(r: WaiverRow): Waiver {
+  return {
+    id: r.id, product: r.product, item: r.item, type: r.type, testcase: r.testcase, scenario: r.scenario, reason: r.reason, who: r.who,
+    createdAt: num(r.created_at), revokedAt: numOrNull(r.revoked_at), revokedBy: r.revoked_by,
+  };
+}
 
 export interface ResultRow {
   seq: number | string; item: string; type: string; testcase: string; scenario: string | null; outcome: string;

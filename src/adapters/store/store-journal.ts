@@ -1,8 +1,9 @@
 import type {
+  Alarm, Change, Gate, HumanAction, Waiver,
   BucketPolicy, DecisionRecord, Effect, EventStatus, GateClaim, IntakeCommit, IntakeRecord, MessageRecord, Peer, Run, RunState,
   Settlement, ThreadState,
 } from '../../listener/domain';
-import type { GateSettlement, Journal, Lease, PruneReport, RetentionPolicy, RunClaim, RunTransition } from '../../listener/ports/journal';
+import type { ActionRecord, GateSettlement, Journal, Lease, PruneReport, RetentionPolicy, RunClaim, RunTransition } from '../../listener/ports/journal';
 import type { JournalQueries, JournalStats } from '../../listener/ports/journal-queries';
 
 /** The operations a store serves, by name: what crosses a thread or a connection is data only. */
@@ -30,6 +31,17 @@ export abstract class StoreJournal implements Journal, JournalQueries {
   claimGates(lease: Lease, limit: number): Promise<GateClaim[]> { return this.call('claimGates', [lease, limit]); }
   settleGates(owner: string, settlements: GateSettlement[], now: number): Promise<boolean[]> { return this.call('settleGates', [owner, settlements, now]); }
   nextGateDue(now: number): Promise<number | null> { return this.call('nextGateDue', [now]); }
+  gate(key: string): Promise<Gate | null> { return this.call('gate', [key]); }
+  run(runId: string): Promise<Run | null> { return this.call('run', [runId]); }
+  waiver(id: string): Promise<Waiver | null> { return this.call('waiver', [id]); }
+  recordAction(record: ActionRecord): Promise<'recorded' | 'duplicate'> { return this.call('recordAction', [record]); }
+  lastReceived(topics: string[]): Promise<Record<string, number | null>> { return this.call('lastReceived', [topics]); }
+  oldestUnfinished(): Promise<Array<{ rule: string; runId: string; createdAt: number }>> { return this.call('oldestUnfinished', []); }
+  setAlarm(alarm: Alarm, change: Change): Promise<boolean> { return this.call('setAlarm', [alarm, change]); }
+  alarms(): Promise<Alarm[]> { return this.call('alarms', []); }
+  actions(product: string | undefined, limit: number): Promise<HumanAction[]> { return this.call('actions', [product, limit]); }
+  waivers(product: string | undefined, withRevoked: boolean, limit: number): Promise<Waiver[]> { return this.call('waivers', [product, withRevoked, limit]); }
+  recentMessages(limit: number, status?: MessageRecord['status']): Promise<MessageRecord[]> { return this.call('recentMessages', [limit, status]); }
   claimOwners(): Promise<string[]> { return this.call('claimOwners', []); }
   releaseClaims(owners: string[]): Promise<number> { return this.call('releaseClaims', [owners]); }
   probe(now: number): Promise<void> { return this.call('probe', [now]); }

@@ -1,3 +1,4 @@
+import type { Waiver } from './action';
 import type { RunContext } from './run';
 
 /** An item as ResultsDB and the gating service key it. */
@@ -40,7 +41,11 @@ export interface Gate extends GateSubject {
   updatedAt: number;
 }
 
-export interface GateReason { testcase: string; item: string; type: string; scenario?: string; outcome: string; ref_url?: string; why: string }
+export interface GateReason {
+  testcase: string; item: string; type: string; scenario?: string; outcome: string; ref_url?: string; why: string;
+  /** A person accepted this failing result: who, and why. */
+  waived_by?: string; waiver_reason?: string;
+}
 
 export interface DecisionRecord {
   gateKey: string;
@@ -57,4 +62,6 @@ export interface GateClaim {
   /** Bumped by each result that may change the decision; the evaluation settles this version. */
   version: number;
   results: KnownResult[];
+  /** Waivers in force for its items. */
+  waivers: Waiver[];
 }

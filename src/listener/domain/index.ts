@@ -5,3 +5,4 @@ export * from './message';
 export * from './gate';
 export * from './outcome';
 export * from './token-bucket';
+export * from './action';

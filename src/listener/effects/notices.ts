@@ -148,3 +148,19 @@ export function shortenNotice(notice: Notice, level: number): Notice | null {
   if (level === 2) return { ...notice, text: cut(notice.text, TEXT_MAX / 2), blocks: [] };
   return null;
 }
+
+export interface ActionNoticeInput {
+  context: RunContext;
+  channel?: string;
+  /** What was done, in words: "released Ansible Tower group-123". */
+  what: string;
+  who: string;
+  at: number;
+}
+
+/** A person acted (from Slack or the CLI): who, what, when, in the event's thread. */
+export function actionNotice(a: ActionNoticeInput, opts: NoticeOptions): Notice {
+  const when = new Date(a.at).toISOString().replace('T', ' ').slice(0, 19);
+  return notice(a.channel ?? opts.channel, `${a.who} ${a.what} (${when} UTC)`, `:bust_in_silhouette: *${slackEscape(a.who)}* ${slackEscape(a.what, 1500)}`, [],
+    `${when} UTC`);
+}

@@ -84,7 +84,7 @@ export class GateKeeper {
     if (!policy) return unchanged;
     let verdict: GateVerdict;
     try {
-      verdict = gateVerdict(gate.items, policy.required, claim.results);
+      verdict = gateVerdict(gate.items, policy.required, claim.results, claim.waivers);
     } catch (err) {
       this.deps.log.error({ gate: gate.key, err: describeError(err) }, 'gate evaluation failed; it is tried again with the next result');
       return unchanged;
@@ -108,7 +108,8 @@ export class GateKeeper {
     };
   }
 
-  private releaseEffects(gate: GateSubject, decision: 'pass' | 'fail', reasons: GateReason[], mode: ReleaseMode): NewEffect[] {
+  /** The release action: the decision message on the bus and/or the release driver's HTTP call (idempotent by gate). */
+  releaseEffects(gate: GateSubject, decision: 'pass' | 'fail', reasons: GateReason[], mode: ReleaseMode, releasedBy?: string): NewEffect[] {
     const policy = this.deps.policies.get(gate.product)!;
     const c = gate.context;
     const body = {
@@ -121,8 +122,11 @@ export class GateKeeper {
       },
       product: gate.product,
       decision,
-      reasons: reasons.map((r) => ({ testcase: r.testcase, item: r.item, outcome: r.outcome, ...(r.ref_url ? { ref_url: r.ref_url } : {}) })),
-      release: { mode, action: 'released' },
+      reasons: reasons.map((r) => ({
+        testcase: r.testcase, item: r.item, outcome: r.outcome, ...(r.ref_url ? { ref_url: r.ref_url } : {}), ...(r.scenario ? { scenario: r.scenario } : {}),
+        ...(r.waived_by ? { waived_by: r.waived_by, ...(r.waiver_reason ? { waiver_reason: r.waiver_reason } : {}) } : {}),
+      })),
+      release: { mode, action: 'released', ...(releasedBy ? { released_by: releasedBy } : {}) },
       ...(this.deps.contact ? { contact: this.deps.contact } : {}),
       generated_at: new Date(this.deps.clock.now()).toISOString(),
       version: '1.0.0',

@@ -2,7 +2,7 @@
  * What the CLI, the HTTP views and the metrics read from the journal. Kept apart from the core's
  * port: the core never needs these, and a store may serve them from a replica.
  */
-import type { DecisionRecord, EventStatus, MessageRecord } from '../domain';
+import type { DecisionRecord, EventStatus, HumanAction, MessageRecord, Waiver } from '../domain';
 
 export interface JournalStats {
   runsByState: Record<string, number>;
@@ -21,5 +21,11 @@ export interface JournalQueries {
   /** Every decision, newest first; of one product when named. */
   decisions(product: string | undefined, limit: number): Promise<DecisionRecord[]>;
   stats(now: number): Promise<JournalStats>;
+  /** People's actions, newest first; of one product when named. */
+  actions(product: string | undefined, limit: number): Promise<HumanAction[]>;
+  /** Waivers, newest first; revoked ones too when asked. */
+  waivers(product: string | undefined, withRevoked: boolean, limit: number): Promise<Waiver[]>;
+  /** Recent messages, newest first, with their status (the dashboard's list of events and dead letters). */
+  recentMessages(limit: number, status?: MessageRecord['status']): Promise<MessageRecord[]>;
   close(): Promise<void>;
 }

@@ -9,7 +9,7 @@
  * loops only after a commit has resolved, never inside one.
  */
 import type {
-  BucketPolicy, Effect, GateClaim, IntakeCommit, IntakeRecord, ItemRef, NewEffect, NewResult, Peer, Run, RunPatch, RunState,
+  Alarm, BucketPolicy, Change, Effect, Gate, GateClaim, HumanAction, RunPlan, Waiver, IntakeCommit, IntakeRecord, ItemRef, NewEffect, NewResult, Peer, Run, RunPatch, RunState,
   Settlement, ThreadState, DecisionRecord,
 } from '../domain';
 
@@ -88,6 +88,30 @@ export interface Journal {
   settleGates(owner: string, settlements: GateSettlement[], now: number): Promise<boolean[]>;
   nextGateDue(now: number): Promise<number | null>;
 
+  /** A gate by key (what a person's action names), with its latest decision. */
+  gate(key: string): Promise<Gate | null>;
+  /** A run by id (what a rerun names). */
+  run(runId: string): Promise<Run | null>;
+  /** A waiver by id (what a revoke names). */
+  waiver(id: string): Promise<Waiver | null>;
+  /**
+   * Records a person's action once (a second one with the same id is a duplicate and changes
+   * nothing), with what it sets off, in one commit: a waiver given or revoked, a run made again,
+   * effects, and gates to look at again.
+   */
+  recordAction(record: ActionRecord): Promise<'recorded' | 'duplicate'>;
+
+  /** When each of these topics last delivered a message (epoch ms), null if never (within retention). */
+  lastReceived(topics: string[]): Promise<Record<string, number | null>>;
+  /** The oldest unfinished run of each rule. */
+  oldestUnfinished(): Promise<Array<{ rule: string; runId: string; createdAt: number }>>;
+  /**
+   * Raises or clears an alarm unless it already is so (every daemon may ask; one changes it), with
+   * what the change sets off. True when this call changed it.
+   */
+  setAlarm(alarm: Alarm, change: Change): Promise<boolean>;
+  alarms(): Promise<Alarm[]>;
+
   /** Owners holding claims now (to release those of a predecessor that died). */
   claimOwners(): Promise<string[]>;
   releaseClaims(owners: string[]): Promise<number>;
@@ -102,6 +126,18 @@ export interface Journal {
    * LISTEN/NOTIFY), so its loops need not wait for their next timer. Never called inside a commit.
    */
   onChange?(listener: (what: 'runs' | 'effects' | 'gates') => void): void;
+}
+
+export interface ActionRecord {
+  action: HumanAction;
+  waiver?: Waiver;
+  /** A waiver taken back. */
+  revoke?: { waiverId: string; at: number; by: string };
+  /** A run made again for the same event: a new plan (new id), claimed like any pending run. */
+  rerun?: RunPlan & { messageId: string };
+  /** The gate this action releases: recorded only if it was not released yet (else the action is a duplicate). */
+  releaseGate?: string;
+  change: Change;
 }
 
 export interface RetentionPolicy {

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS messages (
   received_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_received ON messages(received_at);
+CREATE INDEX IF NOT EXISTS messages_topic ON messages(topic, received_at);
 CREATE INDEX IF NOT EXISTS messages_rejected ON messages(received_at) WHERE status = 'rejected';
 
 CREATE TABLE IF NOT EXISTS run_plans (
@@ -157,6 +158,41 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 CREATE INDEX IF NOT EXISTS decisions_gate ON decisions(gate_key, id);
 CREATE INDEX IF NOT EXISTS decisions_product ON decisions(product, id);
+
+CREATE TABLE IF NOT EXISTS actions (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  product TEXT NOT NULL,
+  gate_key TEXT,
+  run_id TEXT,
+  waiver_id TEXT,
+  reason TEXT,
+  who TEXT NOT NULL,
+  via TEXT NOT NULL,
+  at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS actions_at ON actions(at);
+CREATE INDEX IF NOT EXISTS actions_gate ON actions(gate_key);
+CREATE TABLE IF NOT EXISTS waivers (
+  id TEXT PRIMARY KEY,
+  product TEXT NOT NULL,
+  item TEXT NOT NULL,
+  type TEXT NOT NULL,
+  testcase TEXT NOT NULL,
+  scenario TEXT,
+  reason TEXT NOT NULL,
+  who TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  revoked_by TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS waivers_item ON waivers(item, type);
+CREATE TABLE IF NOT EXISTS alarms (
+  key TEXT PRIMARY KEY,
+  raised INTEGER NOT NULL,
+  since INTEGER NOT NULL,
+  detail TEXT NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS buckets (
   key TEXT PRIMARY KEY,

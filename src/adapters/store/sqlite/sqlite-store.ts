@@ -3,18 +3,23 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { permanentError } from '../../../errors';
 import {
+  type Alarm, type Change, type HumanAction, type Waiver,
   type BucketPolicy, type BucketState, type DecisionRecord, type Effect, type EventStatus, type Gate, type GateClaim,
   type GateReason, type GateSubject, type IntakeCommit, type IntakeRecord, type ItemRef, type MessageRecord,
   type NewEffect, type NewResult, type Peer, type Run, type RunState, type Settlement, type ThreadState,
   nextTokenAt, refill, take,
 } from '../../../listener/domain';
-import type { GateSettlement, Lease, PruneReport, RetentionPolicy, RunClaim, RunTransition } from '../../../listener/ports/journal';
+import type { ActionRecord, GateSettlement, Lease, PruneReport, RetentionPolicy, RunClaim, RunTransition } from '../../../listener/ports/journal';
 import type { JournalStats } from '../../../listener/ports/journal-queries';
 import {
+  type ActionRow, type WaiverRow, toAction, toWaiver,
   type DecisionRow, type EffectRow, type MessageRow, type ResultRow, type RunRow, patchValues, subjectsOf, threadOpened,
   toDecision, toEffect, toMessage, toResult, toRun,
 } from '../journal-rows';
 import { SCHEMA, SCHEMA_VERSION } from './sqlite-schema';
+
+/** Thrown inside a transaction to roll it back: what the action asks was done already. */
+class AlreadyDone extends Error {}
 
 const RUN_COLUMNS = `r.id, r.message_id, p.plan, r.state, r.due_at, r.build_ref, r.build_result, r.outcome, r.error_reason, r.attempts,
   r.created_at, r.updated_at, r.deadline_at, r.triggered_at, r.started_at, r.finished_at, r.reported, r.superseded_by`;
@@ -121,6 +126,26 @@ export class SqliteStore {
       effectsPending: db.prepare(`SELECT peer, COUNT(*) AS n FROM effects WHERE state = 'pending' GROUP BY peer`),
       oldestRun: db.prepare(`SELECT MIN(created_at) AS t FROM runs WHERE state != 'finished'`),
       backlog: db.prepare(`SELECT COUNT(*) AS n FROM runs WHERE state IN ('pending', 'triggering')`),
+      gateWaivers: db.prepare(`SELECT w.* FROM waivers w JOIN gate_items g ON g.item = w.item AND g.type = w.type
+        WHERE g.gate_key = ? AND w.revoked_at IS NULL ORDER BY w.created_at`),
+      runById: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN run_plans p ON p.id = r.id WHERE r.id = ?`),
+      insertAction: db.prepare(`INSERT INTO actions (id, kind, product, gate_key, run_id, waiver_id, reason, who, via, at)
+        VALUES (@id, @kind, @product, @gateKey, @runId, @waiverId, @reason, @who, @via, @at) ON CONFLICT (id) DO NOTHING`),
+      insertWaiver: db.prepare(`INSERT INTO waivers (id, product, item, type, testcase, scenario, reason, who, created_at)
+        VALUES (@id, @product, @item, @type, @testcase, @scenario, @reason, @who, @createdAt) ON CONFLICT (id) DO NOTHING`),
+      revokeWaiver: db.prepare('UPDATE waivers SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL'),
+      waiverById: db.prepare('SELECT * FROM waivers WHERE id = ?'),
+      releaseGate: db.prepare('UPDATE gates SET released = 1, updated_at = ? WHERE key = ? AND released = 0'),
+      lastReceived: db.prepare('SELECT MAX(received_at) AS t FROM messages WHERE topic = ?'),
+      oldestUnfinished: db.prepare(`SELECT rule, id AS runId, MIN(created_at) AS createdAt FROM runs WHERE state != 'finished' GROUP BY rule`),
+      getAlarm: db.prepare('SELECT * FROM alarms WHERE key = ?'),
+      putAlarm: db.prepare(`INSERT INTO alarms (key, raised, since, detail) VALUES (?, ?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET raised = excluded.raised, since = excluded.since, detail = excluded.detail`),
+      allAlarms: db.prepare('SELECT * FROM alarms ORDER BY key'),
+      actions: db.prepare(`SELECT * FROM actions WHERE (@product IS NULL OR product = @product) ORDER BY at DESC, id LIMIT @limit`),
+      waivers: db.prepare(`SELECT * FROM waivers WHERE (@product IS NULL OR product = @product) AND (@all = 1 OR revoked_at IS NULL)
+        ORDER BY created_at DESC LIMIT @limit`),
+      recentMessages: db.prepare(`SELECT * FROM messages WHERE (@status IS NULL OR status = @status) ORDER BY received_at DESC, pk DESC LIMIT @limit`),
     };
   }
 
@@ -285,7 +310,7 @@ export class SqliteStore {
     return row ? { opener: row.opener, ts: row.ts } : null;
   }
 
-  private gate(key: string): Gate | null {
+  gate(key: string): Gate | null {
     const row = this.s.getGate.get(key) as { subject: string; decision: string | null; reasons: string; released: number; updated_at: number } | undefined;
     if (!row) return null;
     return {
@@ -306,6 +331,7 @@ export class SqliteStore {
           gate: this.gate(row.key)!,
           version: row.version,
           results: (this.s.gateResults.all(row.key) as ResultRow[]).map(toResult),
+          waivers: (this.s.gateWaivers.all(row.key) as WaiverRow[]).map(toWaiver),
         };
       });
     });
@@ -331,6 +357,89 @@ export class SqliteStore {
   nextGateDue(now: number): number | null {
     const t = (this.s.nextGate.get() as { t: number | null }).t;
     return t === null ? null : Math.max(now, t);
+  }
+
+  run(runId: string): Run | null {
+    const row = this.s.runById.get(runId) as RunRow | undefined;
+    return row ? toRun(row) : null;
+  }
+
+  waiver(id: string): Waiver | null {
+    const row = this.s.waiverById.get(id) as WaiverRow | undefined;
+    return row ? toWaiver(row) : null;
+  }
+
+  recordAction(r: ActionRecord): 'recorded' | 'duplicate' {
+    try {
+      return this.recordActionTx(r);
+    } catch (err) {
+      if (err instanceof AlreadyDone) return 'duplicate';
+      throw err;
+    }
+  }
+
+  private recordActionTx(r: ActionRecord): 'recorded' | 'duplicate' {
+    return this.tx(() => {
+      const a = r.action;
+      const inserted = this.s.insertAction.run({
+        id: a.id, kind: a.kind, product: a.product, gateKey: a.gateKey ?? null, runId: a.runId ?? null,
+        waiverId: a.waiverId ?? r.waiver?.id ?? null, reason: a.reason ?? null, who: a.who, via: a.via, at: a.at,
+      }).changes === 1;
+      if (!inserted) return 'duplicate';
+      if (r.releaseGate && this.s.releaseGate.run(a.at, r.releaseGate).changes === 0) {
+        // Released already (by the knob or another person): the action changes nothing.
+        throw new AlreadyDone();
+      }
+      if (r.waiver) this.s.insertWaiver.run({ ...r.waiver });
+      if (r.revoke) this.s.revokeWaiver.run(r.revoke.at, r.revoke.by, r.revoke.waiverId);
+      if (r.rerun) {
+        const plan = r.rerun;
+        const { messageId, ...rest } = plan;
+        this.s.insertRun.run(plan.id, messageId, plan.rule, plan.executor, `rerun:${a.id}`, plan.supersedeKey ?? null, a.at, a.at, a.at);
+        this.s.insertPlan.run(plan.id, JSON.stringify(rest));
+        for (const subject of subjectsOf(rest)) this.s.insertSubject.run(subject, plan.id, messageId, a.at);
+      }
+      this.record(r.change.effects, r.change.results, r.change.touch, null, a.at);
+      return 'recorded';
+    });
+  }
+
+  lastReceived(topics: string[]): Record<string, number | null> {
+    const out: Record<string, number | null> = {};
+    for (const topic of topics) out[topic] = (this.s.lastReceived.get(topic) as { t: number | null }).t;
+    return out;
+  }
+
+  oldestUnfinished(): Array<{ rule: string; runId: string; createdAt: number }> {
+    return this.s.oldestUnfinished.all() as Array<{ rule: string; runId: string; createdAt: number }>;
+  }
+
+  setAlarm(alarm: Alarm, change: Change): boolean {
+    return this.tx(() => {
+      const row = this.s.getAlarm.get(alarm.key) as { raised: number } | undefined;
+      const raisedNow = row ? row.raised === 1 : false;
+      if (raisedNow === alarm.raised) return false;
+      this.s.putAlarm.run(alarm.key, alarm.raised ? 1 : 0, alarm.since, alarm.detail);
+      this.record(change.effects, change.results, change.touch, null, alarm.since);
+      return true;
+    });
+  }
+
+  alarms(): Alarm[] {
+    return (this.s.allAlarms.all() as Array<{ key: string; raised: number; since: number; detail: string }>)
+      .map((r) => ({ key: r.key, raised: r.raised === 1, since: r.since, detail: r.detail }));
+  }
+
+  actions(product: string | undefined, limit: number): HumanAction[] {
+    return (this.s.actions.all({ product: product ?? null, limit }) as ActionRow[]).map(toAction);
+  }
+
+  waivers(product: string | undefined, withRevoked: boolean, limit: number): Waiver[] {
+    return (this.s.waivers.all({ product: product ?? null, all: withRevoked ? 1 : 0, limit }) as WaiverRow[]).map(toWaiver);
+  }
+
+  recentMessages(limit: number, status?: MessageRecord['status']): MessageRecord[] {
+    return (this.s.recentMessages.all({ limit, status: status ?? null }) as MessageRow[]).map(toMessage);
   }
 
   claimOwners(): string[] {
@@ -375,6 +484,8 @@ export class SqliteStore {
       del('DELETE FROM gate_items WHERE gate_key IN (SELECT value FROM json_each(?))', keys);
       del('DELETE FROM decisions WHERE gate_key IN (SELECT value FROM json_each(?))', keys);
       const gates = del('DELETE FROM gates WHERE key IN (SELECT value FROM json_each(?))', keys);
+      del('DELETE FROM actions WHERE id IN (SELECT id FROM actions WHERE at < ? LIMIT ?)', cutoff, n);
+      del('DELETE FROM waivers WHERE id IN (SELECT id FROM waivers WHERE revoked_at < ? LIMIT ?)', cutoff, n);
       del(`DELETE FROM threads WHERE (thread, channel) IN (SELECT thread, channel FROM threads WHERE created_at < ? LIMIT ?)`, cutoff, n);
       return { messages, runs, effects, results, gates };
     });
