@@ -11,7 +11,16 @@ import { checkRules } from './check-rules';
 
 export type Env = Record<string, string | undefined>;
 
-type PathSeg = string | number;
+export type PathSeg = string | number;
+
+/**
+ * A loaded configuration that can still say where each key is written, so that problems found
+ * after loading (TLS files that cannot be read, a port in use) are `file:line:col: key: what` too.
+ */
+export interface LocatedConfig extends LoadedConfig {
+  /** `file:line:col: key` of a key path such as ['bus', 'tls', 'cert'] (its parent's place when it is not written). */
+  at(path: PathSeg[], key?: string): string;
+}
 
 /** Where a problem is: file:line:col and the key as a path such as rules[0].report.per. */
 export class ConfigLocator {
@@ -129,7 +138,7 @@ function schemaProblems(errors: ErrorObject[], data: unknown, loc: ConfigLocator
 }
 
 /** Parses and checks a config text; every problem names the file, the line and the key. */
-export function parseConfig(text: string, file: string, env: Env, knowsTopic: (topic: string) => boolean): LoadedConfig {
+export function parseConfig(text: string, file: string, env: Env, knowsTopic: (topic: string) => boolean): LocatedConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -167,10 +176,10 @@ export function parseConfig(text: string, file: string, env: Env, knowsTopic: (t
   if (problems.length) {
     throw permanentError('CONFIG_INVALID', `${file}: the configuration has ${problems.length} problem(s)`, problems);
   }
-  return { config: data as CvpConfig, file, dir: dirname(resolve(file)), secrets: [...new Set(secrets)] };
+  return { config: data as CvpConfig, file, dir: dirname(resolve(file)), secrets: [...new Set(secrets)], at: (path, key) => loc.at(path, key) };
 }
 
-export function loadConfig(file: string, env: Env, knowsTopic: (topic: string) => boolean): LoadedConfig {
+export function loadConfig(file: string, env: Env, knowsTopic: (topic: string) => boolean): LocatedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
