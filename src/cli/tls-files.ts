@@ -25,6 +25,7 @@ export type TlsLocator = (key?: TlsKey) => string;
 export function tlsOptions(tls: TlsConfig, where: string, baseDir: string, host: string, now: number,
   locate: TlsLocator = (key) => (key ? `${where}.${key}` : where)): TlsAttempt {
   const problem = (key: TlsKey | undefined, what: string) => permanentError('CONFIG_INVALID', `${locate(key)}: ${what}`);
+  const unreadable: string[] = [];
   const read = (key: 'cert' | 'key' | 'ca'): Buffer | undefined => {
     const path = tls[key];
     if (!path) return undefined;
@@ -34,12 +35,15 @@ export function tlsOptions(tls: TlsConfig, where: string, baseDir: string, host:
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-      throw problem(key, `cannot read ${file} (${why})`);
+      unreadable.push(`${locate(key)}: cannot read ${file} (${why})`);
+      return undefined;
     }
   };
   const cert = read('cert');
   const key = read('key');
   const ca = read('ca');
+  // Every file that cannot be read at once: they are usually missing together.
+  if (unreadable.length) throw permanentError('CONFIG_INVALID', unreadable[0], unreadable);
   if (cert && !key) throw problem(undefined, 'a client certificate needs both cert and key: key is missing');
   if (key && !cert) throw problem(undefined, 'a client certificate needs both cert and key: cert is missing');
   let certificateProblem: string | undefined;
@@ -106,8 +110,7 @@ export function checkTlsFiles(loaded: LocatedConfig, now: number): void {
     try {
       tlsOptions(tls, keyPath(path), loaded.dir, b.host, now, (key) => loaded.at(key ? [...path, key] : path));
     } catch (err) {
-      const line = err instanceof CvpError ? err.message : String(err);
-      if (!problems.includes(line)) problems.push(line);
+      for (const line of err instanceof CvpError ? err.reasons : [String(err)]) if (!problems.includes(line)) problems.push(line);
     }
   });
   if (problems.length) {
