@@ -146,7 +146,9 @@ export function parseConfig(text: string, file: string, env: Env, knowsTopic: (t
     const problems = doc.errors.slice(0, 3).map((e) => {
       const pos = lines.linePos(e.pos[0]);
       // A JSONPath such as $.a[0].b inside { } is the usual cause: [ ] are flow indicators there.
-      const hint = /flow-seq-start|flow-seq-end/.test(e.message) ? ' (inside { } a value with [ or ] must be quoted)' : '';
+      const hint = /flow-seq-start|flow-seq-end/.test(e.message) ? ' (inside { } a value with [ or ] must be quoted)'
+        // ${VAR} inside { } is the other: its braces end the mapping.
+        : /flow-map-start|flow-map-end/.test(e.message) ? ' (inside { } a value with { or }, such as ${VAR}, must be quoted)' : '';
       return `${file}:${pos.line}:${pos.col}: YAML: ${e.message.split('\n')[0]}${hint}`;
     });
     throw permanentError('CONFIG_INVALID', `${file}: the configuration is not valid YAML`, problems);
