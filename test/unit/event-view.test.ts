@@ -82,20 +82,23 @@ describe('the event timeline', () => {
   it('says a finished run finished even without its time, and an unfinished one where it stands', () => {
     const finished = eventTimeline(eventView(status(run(), [])));
     expect(finished[0]).toMatch(/: passed$/);
-    expect(finished.at(-1)).toBe('  -                        run run-aaaa finished PASSED, build SUCCESS');
-    const running = eventTimeline(eventView(status(run({ state: 'running', outcome: null, buildResult: null }), [])));
+    expect(finished.at(-1)).toBe('  -                        run run-aaaa finished PASSED, build SUCCESS (build https://jenkins.example.com/job/x/7/)');
+    const running = eventTimeline(eventView(status(run({ state: 'running', outcome: null, buildResult: null, buildRef: null }), [])));
     expect(running[0]).toMatch(/: in progress$/);
     expect(running.at(-1)).toBe('  -                        run run-aaaa running');
   });
 
-  it('gives a rejected event its reasons', () => {
-    const s = status(run(), []);
-    const lines = eventTimeline(eventView({ ...s, message: { ...s.message, status: 'rejected', reasons: ['$.artifact: required, but missing'] }, runs: [] }));
-    expect(lines.slice(0, 4)).toEqual([
+  it('gives a rejected event its reasons, and the effects of no run (its dead letter)', () => {
+    const deadLetter = effect(9, { runId: null, peer: 'bus', payload: { kind: 'publish', destination: '/queue/dead', body: '{}', headers: {} }, createdAt: at(5), doneAt: at(6) });
+    const s = status(run(), [deadLetter]);
+    const view = eventView({ ...s, message: { ...s.message, status: 'rejected', reasons: ['$.artifact: required, but missing'] }, runs: [] });
+    expect(view.effects).toEqual([expect.objectContaining({ peer: 'bus', what: '/queue/dead', doneAt: '2026-12-06T14:00:00.006Z' })]);
+    expect(eventTimeline(view)).toEqual([
       'event m1 (VirtualTopic.eng.ci.redhat-container-group.test.queued): rejected',
       '  $.artifact: required, but missing',
       '  WHEN (UTC)               STEP',
       '  2026-12-06 14:00:00.000  received (rejected)',
+      '  2026-12-06 14:00:00.006  bus /queue/dead delivered',
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { EventStatus } from '../domain';
+import type { Effect, EventStatus } from '../domain';
 
 export interface EffectView {
   peer: string;
@@ -38,10 +38,25 @@ export interface EventView {
   done: boolean;
   passed: boolean;
   runs: RunView[];
+  /** The event's own effects, of no run (a dead letter, say). */
+  effects: EffectView[];
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : iso(ms));
+
+function effectView(e: Effect): EffectView {
+  return {
+    peer: e.peer,
+    what: e.payload.kind === 'result' ? `${e.payload.result.outcome} ${String(e.payload.result.data.item)}`
+      : e.payload.kind === 'notice' ? e.payload.role : e.payload.kind === 'publish' ? e.payload.destination : e.payload.url,
+    state: e.state,
+    attempts: e.attempts,
+    lastError: e.lastError,
+    createdAt: iso(e.createdAt),
+    doneAt: isoOrNull(e.doneAt),
+  };
+}
 
 /** What became of one event, in the shape `cvp status`, `cvp trigger --wait` and GET /events/:id show. */
 export function eventView(s: EventStatus): EventView {
@@ -59,16 +74,7 @@ export function eventView(s: EventStatus): EventView {
     triggeredAt: isoOrNull(run.triggeredAt),
     startedAt: isoOrNull(run.startedAt),
     finishedAt: isoOrNull(run.finishedAt),
-    effects: s.effects.filter((e) => e.runId === run.id).map((e) => ({
-      peer: e.peer,
-      what: e.payload.kind === 'result' ? `${e.payload.result.outcome} ${String(e.payload.result.data.item)}`
-        : e.payload.kind === 'notice' ? e.payload.role : e.payload.kind === 'publish' ? e.payload.destination : e.payload.url,
-      state: e.state,
-      attempts: e.attempts,
-      lastError: e.lastError,
-      createdAt: iso(e.createdAt),
-      doneAt: isoOrNull(e.doneAt),
-    })),
+    effects: s.effects.filter((e) => e.runId === run.id).map(effectView),
   }));
   const done = s.message.status !== 'routed' || runs.every((r) => r.state === 'finished');
   return {
@@ -80,12 +86,20 @@ export function eventView(s: EventStatus): EventView {
     done,
     passed: s.message.status === 'routed' && done && runs.every((r) => r.outcome === 'PASSED'),
     runs,
+    effects: s.effects.filter((e) => e.runId === null).map(effectView),
   };
 }
 
 /** 2026-12-06 14:12:42.695 (UTC), or a dash where the step has not happened. */
 const WHEN_WIDTH = 23;
 const when = (isoTime: string | null): string => (isoTime ? isoTime.replace('T', ' ').replace(/Z$/, '') : '-').padEnd(WHEN_WIDTH);
+
+function effectStep(prefix: string, e: EffectView): { at: string | null; what: string } {
+  const effect = `${prefix}${e.peer} ${e.what}`;
+  if (e.state === 'done') return { at: e.doneAt, what: `${effect} delivered` };
+  if (e.state === 'failed') return { at: e.doneAt, what: `${effect} FAILED for good: ${e.lastError ?? 'no reason given'}` };
+  return { at: null, what: `${effect} pending${e.attempts ? ` (${e.attempts} attempt(s), last error: ${e.lastError ?? 'none'})` : ''}` };
+}
 
 /**
  * The same view for a person: one line per step, in the order they happened (times in UTC):
@@ -102,19 +116,17 @@ export function eventTimeline(view: EventView): string[] {
     steps.push({ at: run.createdAt, what: `${name} planned: ${run.job} (rule ${run.rule}) for ${run.items.join(', ') || 'the artifact'}` });
     if (run.triggeredAt) steps.push({ at: run.triggeredAt, what: `${name} triggered${run.buildUrl ? `: ${run.buildUrl}` : ''}` });
     if (run.startedAt) steps.push({ at: run.startedAt, what: `${name} started` });
+    // Where the build is, on the triggered line, or here when the journal has no time for that.
+    const build = !run.triggeredAt && run.buildUrl ? ` (build ${run.buildUrl})` : '';
     if (run.finishedAt || run.state === 'finished') {
       const result = [run.outcome, run.buildResult && `build ${run.buildResult}`, run.reason].filter(Boolean).join(', ');
-      steps.push({ at: run.finishedAt, what: `${name} finished${result ? ` ${result}` : ''}` });
+      steps.push({ at: run.finishedAt, what: `${name} finished${result ? ` ${result}` : ''}${build}` });
     } else {
-      steps.push({ at: null, what: `${name} ${run.state}` });
+      steps.push({ at: null, what: `${name} ${run.state}${build}` });
     }
-    for (const e of run.effects) {
-      const effect = `${e.peer} ${e.what}`;
-      if (e.state === 'done') steps.push({ at: e.doneAt, what: `${name} ${effect} delivered` });
-      else if (e.state === 'failed') steps.push({ at: e.doneAt, what: `${name} ${effect} FAILED for good: ${e.lastError ?? 'no reason given'}` });
-      else steps.push({ at: null, what: `${name} ${effect} pending${e.attempts ? ` (${e.attempts} attempt(s), last error: ${e.lastError ?? 'none'})` : ''}` });
-    }
+    for (const e of run.effects) steps.push(effectStep(`${name} `, e));
   }
+  for (const e of view.effects) steps.push(effectStep('', e));
   // A stable sort: steps without a time keep their order, after every timed one.
   const timed = steps.filter((s) => s.at !== null).sort((a, b) => a.at!.localeCompare(b.at!));
   lines.push(`  ${'WHEN (UTC)'.padEnd(WHEN_WIDTH)}  STEP`);
