@@ -4,6 +4,11 @@ import type { Redactor } from '../config/redactor';
 
 export type LogFormat = 'json' | 'text';
 
+/** What was asked for, else text for a person at a terminal and JSON lines for everything else (files, journald, collectors). */
+export function logFormatFor(asked: LogFormat | undefined, stderrIsTTY: boolean): LogFormat {
+  return asked ?? (stderrIsTTY ? 'text' : 'json');
+}
+
 /** JSON lines for machines (default); `text` for a person at a terminal. */
 export function createLogger(opts: { level?: string; format?: LogFormat; destination?: NodeJS.WritableStream; redactor?: Redactor }): Logger {
   const dest = opts.destination ?? process.stderr;
@@ -13,7 +18,8 @@ export function createLogger(opts: { level?: string; format?: LogFormat; destina
       write(line: string) {
         const { level, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
         const name = ({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' } as Record<string, string>)[String(level)] ?? String(level);
-        const extra = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+        // Empty fields (reason=null) say nothing to a reader.
+        const extra = Object.entries(rest).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
         dest.write(`${new Date().toISOString().slice(11, 23)} ${name.padEnd(5)} ${String(msg)}${extra ? `  ${extra}` : ''}\n`);
       },
     });

@@ -1,15 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import yargs from 'yargs';
 import { loadConfig, type Env } from '../config/load-config';
-import { CvpError, describeError } from '../errors';
-import { eventView } from '../listener/views/event-view';
+import { CvpError, describeError, permanentError } from '../errors';
+import { eventTimeline, eventView } from '../listener/views/event-view';
 import { systemClock, type Logger } from '../listener/ports';
-import { schemasDir } from '../paths';
+import { packageRoot, schemasDir } from '../paths';
 import { EventValidator } from '../validator/event-validator';
 import { Redactor } from '../config/redactor';
 import { buildDaemon } from './build-daemon';
 import { openJournal } from './open-journal';
 import { TEMPLATES } from './event-templates';
-import { createLogger, type LogFormat } from './logger';
+import { applyIntakePort, intakePortOverride, listenProblem } from './intake-port';
+import { createLogger, logFormatFor, type LogFormat } from './logger';
 import { runReplay } from './replay-command';
 import { checkTlsFiles } from './tls-files';
 import { runTrigger } from './trigger-command';
@@ -23,6 +26,33 @@ export interface RunContext {
   /** Resolves when the process is asked to stop (SIGTERM, SIGINT). */
   stopSignal: () => Promise<string>;
   log?: Logger;
+  /** Whether a person reads the output: text logs and timelines then, JSON otherwise. */
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+}
+
+const COMMANDS = ['listen', 'trigger', 'validate', 'config', 'status', 'decisions', 'replay'];
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * yargs' complaints, said for this command line: an unknown command is named as such, with the
+ * nearest one when there is one (rather than every option after it called unknown).
+ */
+function usageError(msg: string, argv: string[]): CvpError {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const [command, sub] = words;
+  const unknown = command !== undefined && !COMMANDS.includes(command) ? command
+    : command === 'config' && sub !== undefined && sub !== 'check' ? `config ${sub}` : undefined;
+  if (unknown !== undefined) {
+    const nearest = /^Did you mean (.+)\?$/.exec(msg)?.[1];
+    const suggestion = nearest ? `; did you mean ${command === 'config' ? 'config ' : ''}${nearest}?` : '';
+    return permanentError('CONFIG_INVALID', `unknown command "${unknown}"${suggestion} (cvp --help lists the commands)`);
+  }
+  const help = command !== undefined && COMMANDS.includes(command) ? `cvp ${command === 'config' ? 'config check' : command} --help` : 'cvp --help';
+  return permanentError('CONFIG_INVALID', `${msg} (${help})`);
 }
 
 function redacting(write: (line: string) => void, redactor: Redactor): (line: string) => void {
@@ -39,17 +69,28 @@ function printProblems(err: unknown, io: RunContext): number {
   return 2;
 }
 
-async function listen(configFile: string, logFormat: LogFormat, io: RunContext): Promise<number> {
+interface ListenArgs { config: string; logFormat?: LogFormat; port?: string }
+
+async function listen(args: ListenArgs, io: RunContext): Promise<number> {
+  // Asked for now, so a signal during the start is not the default (an abrupt exit) but a stop once started.
+  const stopping = io.stopSignal();
   const validator = new EventValidator(schemasDir);
-  const loaded = loadConfig(configFile, io.env, (t) => validator.knows(t));
+  const loaded = loadConfig(args.config, io.env, (t) => validator.knows(t));
+  const port = applyIntakePort(loaded, args.port, io.env);
+  // Before anything starts, and with file:line:col: the daemon reads them again at every connection.
+  checkTlsFiles(loaded, Date.now());
   const redactor = new Redactor(loaded.secrets);
   io.out = redacting(io.out, redactor);
   io.err = redacting(io.err, redactor);
-  const log = io.log ?? createLogger({ level: io.env.CVP_LOG_LEVEL, format: logFormat, redactor });
+  const log = io.log ?? createLogger({ level: io.env.CVP_LOG_LEVEL, format: logFormatFor(args.logFormat, io.stderrIsTTY ?? false), redactor });
   const built = await buildDaemon(loaded, { env: io.env, clock: systemClock, log, print: io.out, fetch: io.fetch }, validator);
-  await built.daemon.start();
+  try {
+    await built.daemon.start();
+  } catch (err) {
+    throw listenProblem(err, loaded, port);
+  }
   if (built.intake) io.out(`cvp is listening; send events to ${built.intake.url()}/events (cvp trigger group-testing --to ${built.intake.url()} --wait)`);
-  const signal = await io.stopSignal();
+  const signal = await stopping;
   log.info({ signal }, 'stopping');
   const bound = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000).unref());
   const result = await Promise.race([built.daemon.stop().then(() => 'stopped' as const), bound]);
@@ -66,14 +107,16 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
   const parser = yargs(argv)
     .scriptName('cvp')
     .strict()
+    .recommendCommands()
     .help()
-    .version(false)
+    .version(packageVersion())
     .wrap(Math.min(110, process.stdout.columns || 100))
-    .fail((msg, err) => { throw err ?? new CvpError('CONFIG_INVALID', msg, { permanent: true }); })
+    .fail((msg, err) => { throw err ?? usageError(msg, argv); })
     .command('listen', 'run the daemon', (y) => y
       .option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'the YAML configuration' })
-      .option('log-format', { choices: ['json', 'text'] as const, default: 'json' as const, describe: 'JSON lines, or text for a terminal' }),
-    async (a) => { code = await listen(a.config, a['log-format'], io); })
+      .option('port', { type: 'string', describe: 'the HTTP intake\'s port instead of intake.port (also CVP_INTAKE_PORT); 0: any free port' })
+      .option('log-format', { choices: ['json', 'text'] as const, describe: 'JSON lines, or text for a person (default: text when stderr is a terminal, else JSON)' }),
+    async (a) => { code = await listen({ config: a.config, logFormat: a['log-format'], port: a.port }, io); })
     .command('trigger [template]', 'send a simulated event', (y) => y
       .positional('template', { type: 'string', choices: Object.keys(TEMPLATES), describe: 'the kind of event to build' })
       .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a field: path=value (JSON or text), repeatable' })
@@ -106,13 +149,14 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
           const validator = new EventValidator(schemasDir);
           const loaded = loadConfig(a.file, io.env, (t) => validator.knows(t));
           // The certificate files and the key's passphrase too, as `listen` would find them.
-          checkTlsFiles(loaded.config, loaded.dir, Date.now());
+          checkTlsFiles(loaded, Date.now());
           io.out(`${a.file}: OK (${loaded.config.rules.length} rule(s): ${loaded.config.rules.map((r) => r.name).join(', ')})`);
         })
       .demandCommand(1, 'say which: cvp config check FILE'))
-    .command('status <id>', 'what became of an event: by message id, or by artifact id or NVR', (y) => y
+    .command('status <id>', 'what became of an event, step by step with times: by message id, or by artifact id or NVR', (y) => y
       .positional('id', { type: 'string', demandOption: true })
-      .option('config', { alias: 'c', type: 'string', demandOption: true }),
+      .option('config', { alias: 'c', type: 'string', demandOption: true })
+      .option('format', { choices: ['json', 'text'] as const, describe: 'text: a timeline; json: what GET /events/<id> gives (default: text when stdout is a terminal, else JSON)' }),
     async (a) => {
       const validator = new EventValidator(schemasDir);
       const loaded = loadConfig(a.config, io.env, (t) => validator.knows(t));
@@ -123,7 +167,8 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
         if (!ids.length) { io.err(`cvp: no event with message id, artifact id or NVR ${a.id} in the journal`); code = 1; return; }
         const views = [];
         for (const id of ids) views.push(eventView((await journal.eventStatus(id))!));
-        io.out(JSON.stringify(views.length === 1 ? views[0] : views, null, 2));
+        if ((a.format ?? (io.stdoutIsTTY ? 'text' : 'json')) === 'json') io.out(JSON.stringify(views.length === 1 ? views[0] : views, null, 2));
+        else views.forEach((v, i) => [...(i ? [''] : []), ...eventTimeline(v)].forEach((l) => io.out(l)));
       } finally {
         await journal.close();
       }
@@ -162,7 +207,8 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
       if (Number.isNaN(since)) throw new CvpError('CONFIG_INVALID', `--since: not a time: ${a.since}`, { permanent: true });
       if (!a.rejected && !(a.ids as string[]).length) throw new CvpError('CONFIG_INVALID', 'say what to replay: message ids, or --rejected', { permanent: true });
       const intake = loaded.config.intake ?? {};
-      const to = a.to ?? `http://${intake.host ?? '127.0.0.1'}:${intake.port ?? 8080}`;
+      const port = intakePortOverride(undefined, io.env)?.port ?? intake.port ?? 8080;
+      const to = a.to ?? `http://${intake.host ?? '127.0.0.1'}:${port}`;
       const journal = await openJournal(loaded, { forDaemon: false });
       try {
         code = await runReplay({ ids: a.ids as string[], rejected: a.rejected, since, to, dryRun: a['dry-run'], token: loaded.config.intake?.token }, journal, validator, io);
@@ -170,7 +216,7 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
         await journal.close();
       }
     })
-    .demandCommand(1, 'say what to do: listen, trigger, validate, config check, status or replay');
+    .demandCommand(1, 'say what to do: listen, trigger, validate, config check, status, decisions or replay');
   try {
     await parser.parseAsync();
   } catch (err) {
@@ -179,17 +225,34 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
   return code;
 }
 
-export function main(): void {
-  const stop = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+/**
+ * Resolves on the first SIGTERM or SIGINT. Later ones are absorbed: Ctrl-C under `npm start` reaches
+ * the daemon twice (from the terminal, and forwarded by npm), and the second must not cut the clean
+ * stop short. Installed only when a command waits for it, so Ctrl-C still ends `cvp trigger --wait`.
+ */
+function stopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    let first: string | undefined;
+    const on = (signal: string) => {
+      if (first) { process.stderr.write(`cvp: ${signal}: already stopping (at most 20 s)\n`); return; }
+      first = signal;
+      resolve(signal);
+    };
+    process.on('SIGTERM', () => on('SIGTERM'));
+    process.on('SIGINT', () => on('SIGINT'));
   });
+}
+
+export function main(): void {
+  let stop: Promise<string> | undefined;
   run(process.argv.slice(2), {
     env: process.env,
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),
     fetch,
-    stopSignal: () => stop,
+    stopSignal: () => (stop ??= stopSignal()),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
   }).then((code) => process.exit(code),
     (err) => { process.stderr.write(`cvp: ${describeError(err)}\n`); process.exit(2); });
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CvpError } from '../errors';
 import type { EventValidator } from '../validator/event-validator';
@@ -6,12 +6,27 @@ import { safeParse } from '../validator/safe-parse';
 
 export interface FileVerdict { file: string; valid: boolean; reasons: string[] }
 
+/**
+ * The files to check: each file named, and every .json file in a named folder and its sub-folders
+ * (sorted, each folder's files before its sub-folders'). A folder reached twice (a link) is read once.
+ */
 function expand(paths: string[]): string[] {
+  const seen = new Set<string>();
+  const walk = (dir: string): string[] => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return [];
+    seen.add(real);
+    const names = readdirSync(dir).sort();
+    const isDir = (n: string) => { try { return statSync(join(dir, n)).isDirectory(); } catch { return false; } };
+    return [
+      ...names.filter((n) => n.endsWith('.json') && !isDir(n)).map((n) => join(dir, n)),
+      ...names.filter(isDir).flatMap((n) => walk(join(dir, n))),
+    ];
+  };
   return paths.flatMap((p) => {
     let st;
     try { st = statSync(p); } catch { return [p]; }
-    if (!st.isDirectory()) return [p];
-    return readdirSync(p).filter((n) => n.endsWith('.json')).sort().map((n) => join(p, n));
+    return st.isDirectory() ? walk(p) : [p];
   });
 }
 
@@ -40,13 +55,15 @@ export function validateFiles(paths: string[], topic: string | undefined, valida
   });
 }
 
+/** A table whose columns stay aligned however long the file names are; a reason per line. */
 export function printVerdicts(verdicts: FileVerdict[], out: (line: string) => void): void {
-  const width = Math.min(60, Math.max(4, ...verdicts.map((v) => v.file.length)));
-  out(`${'FILE'.padEnd(width)}  VERDICT  REASONS`);
+  const width = Math.max(4, ...verdicts.map((v) => v.file.length));
+  const row = (file: string, verdict: string, reason: string) => `${file.padEnd(width)}  ${verdict.padEnd(7)}  ${reason}`.trimEnd();
+  out(row('FILE', 'VERDICT', 'REASONS'));
   for (const v of verdicts) {
     const [first, ...rest] = v.reasons;
-    out(`${v.file.padEnd(width)}  ${(v.valid ? 'valid' : 'INVALID').padEnd(7)}  ${first ?? ''}`);
-    for (const r of rest) out(`${''.padEnd(width)}           ${r}`);
+    out(row(v.file, v.valid ? 'valid' : 'INVALID', first ?? ''));
+    for (const r of rest) out(row('', '', r));
   }
   const bad = verdicts.filter((v) => !v.valid).length;
   out(`${verdicts.length} file(s): ${verdicts.length - bad} valid, ${bad} invalid`);

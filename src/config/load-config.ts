@@ -11,7 +11,16 @@ import { checkRules } from './check-rules';
 
 export type Env = Record<string, string | undefined>;
 
-type PathSeg = string | number;
+export type PathSeg = string | number;
+
+/**
+ * A loaded configuration that can still say where each key is written, so that problems found
+ * after loading (TLS files that cannot be read, a port in use) are `file:line:col: key: what` too.
+ */
+export interface LocatedConfig extends LoadedConfig {
+  /** `file:line:col: key` of a key path such as ['bus', 'tls', 'cert'] (its parent's place when it is not written). */
+  at(path: PathSeg[], key?: string): string;
+}
 
 /** Where a problem is: file:line:col and the key as a path such as rules[0].report.per. */
 export class ConfigLocator {
@@ -129,7 +138,7 @@ function schemaProblems(errors: ErrorObject[], data: unknown, loc: ConfigLocator
 }
 
 /** Parses and checks a config text; every problem names the file, the line and the key. */
-export function parseConfig(text: string, file: string, env: Env, knowsTopic: (topic: string) => boolean): LoadedConfig {
+export function parseConfig(text: string, file: string, env: Env, knowsTopic: (topic: string) => boolean): LocatedConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -137,7 +146,9 @@ export function parseConfig(text: string, file: string, env: Env, knowsTopic: (t
     const problems = doc.errors.slice(0, 3).map((e) => {
       const pos = lines.linePos(e.pos[0]);
       // A JSONPath such as $.a[0].b inside { } is the usual cause: [ ] are flow indicators there.
-      const hint = /flow-seq-start|flow-seq-end/.test(e.message) ? ' (inside { } a value with [ or ] must be quoted)' : '';
+      const hint = /flow-seq-start|flow-seq-end/.test(e.message) ? ' (inside { } a value with [ or ] must be quoted)'
+        // ${VAR} inside { } is the other: its braces end the mapping.
+        : /flow-map-start|flow-map-end/.test(e.message) ? ' (inside { } a value with { or }, such as ${VAR}, must be quoted)' : '';
       return `${file}:${pos.line}:${pos.col}: YAML: ${e.message.split('\n')[0]}${hint}`;
     });
     throw permanentError('CONFIG_INVALID', `${file}: the configuration is not valid YAML`, problems);
@@ -167,10 +178,10 @@ export function parseConfig(text: string, file: string, env: Env, knowsTopic: (t
   if (problems.length) {
     throw permanentError('CONFIG_INVALID', `${file}: the configuration has ${problems.length} problem(s)`, problems);
   }
-  return { config: data as CvpConfig, file, dir: dirname(resolve(file)), secrets: [...new Set(secrets)] };
+  return { config: data as CvpConfig, file, dir: dirname(resolve(file)), secrets: [...new Set(secrets)], at: (path, key) => loc.at(path, key) };
 }
 
-export function loadConfig(file: string, env: Env, knowsTopic: (topic: string) => boolean): LoadedConfig {
+export function loadConfig(file: string, env: Env, knowsTopic: (topic: string) => boolean): LocatedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

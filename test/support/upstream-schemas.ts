@@ -1,7 +1,8 @@
 /**
- * The upstream ci-messages 0.2.5 schemas, read at test time from the reference copy in shared/
- * beside the repository (never copied into it), so that tests can hold CVP's messages, incoming
- * examples now and outgoing messages later, against the published standard.
+ * The upstream ci-messages 0.2.5 schemas, read at test time from the project's own copy in
+ * test/fixtures/upstream/ (where they come from and under which licence: its README.md), so that
+ * tests can hold CVP's messages, incoming examples and outgoing messages, against the published
+ * standard, on a fresh clone with nothing beside it.
  *
  * The published set needs three repairs before a validator can use it, all made in memory:
  * - its `$id`s ("contact", "test", ...) do not match the file names its `$ref`s use ("contact.json",
@@ -18,8 +19,8 @@ import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 
 export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
-// In CI the repository is cloned into another folder with a copy of shared/ beside it.
-export const REFERENCE_DIR = path.resolve(PACKAGE_ROOT, '..', 'shared', 'reference');
+/** The upstream files as published, kept in the repository (never edited: repairs are made in memory). */
+export const REFERENCE_DIR = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'upstream');
 export const UPSTREAM_DIR = path.join(REFERENCE_DIR, 'ci-messages-0.2.5-schemas');
 export const TEMPLATES_DIR = path.join(REFERENCE_DIR, 'ci-message-templates');
 
@@ -48,8 +49,8 @@ export interface UpstreamValidator {
 export function requireReferenceDir(dir: string): string {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new Error(
-      `Reference folder not found: ${dir}. These tests read shared/reference/ from the folder beside ` +
-        `the repository (${path.dirname(PACKAGE_ROOT)}); put a copy of shared/ there.`,
+      `Reference folder not found: ${dir}. These tests read the upstream files kept in ` +
+        `${path.relative(PACKAGE_ROOT, REFERENCE_DIR)}/ (see its README.md); restore them from version control.`,
     );
   }
   return dir;

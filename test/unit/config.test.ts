@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkTlsFiles } from '../../src/cli/tls-files';
 import { loadConfig, parseConfig } from '../../src/config/load-config';
 import { CvpError } from '../../src/errors';
 import { packageRoot, schemasDir } from '../../src/paths';
@@ -91,6 +93,11 @@ describe('configuration', () => {
     expect(p[0]).toMatch(/^cvp\.yaml:10:\d+: YAML: .*quote/);
   });
 
+  it('says to quote ${VAR} inside { }', () => {
+    const p = problems(base.replace('  token: ${JENKINS_TOKEN}', '  token: ${JENKINS_TOKEN}\nslack: { token: ${SLACK_TOKEN}, channel: "#x" }'));
+    expect(p[0]).toMatch(/^cvp\.yaml:6:\d+: YAML: .* \(inside \{ \} a value with \{ or \}, such as \$\{VAR\}, must be quoted\)$/);
+  });
+
   it('says which file it cannot read, and why', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cvp-config-'));
     try {
@@ -130,5 +137,75 @@ describe('secrets in the configuration', () => {
     expect(problems(inline)).toEqual([expect.stringMatching(/^cvp\.yaml:5:10: jenkins\.token: a secret written in the file; write \$\{CVP_JENKINS_TOKEN\}/)]);
     const allowed = parseConfig(`allow_inline_secrets: true\n${inline}`, 'cvp.yaml', {}, knows);
     expect(allowed.config.jenkins?.token).toBe('abc123secret');
+  });
+});
+
+describe('problems found after loading, at their place in the file', () => {
+  it('says where any key is written, and its parent\'s place when it is not', () => {
+    const loaded = parseConfig(`intake:\n  host: 127.0.0.1\n  port: 8080\n${base}`, 'cvp.yaml', { JENKINS_TOKEN: 't' }, knows);
+    expect(loaded.at(['intake', 'port'])).toBe('cvp.yaml:3:9: intake.port');
+    expect(loaded.at(['rules', 0, 'report', 'per'])).toMatch(/^cvp\.yaml:17:\d+: rules\[0\]\.report\.per$/);
+    expect(loaded.at(['intake', 'enabled'])).toBe('cvp.yaml:2:3: intake.enabled');
+  });
+
+  describe('TLS files', () => {
+    let dir: string;
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'cvp-tls-config-'));
+      openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=client', '-keyout', 'client.key', '-out', 'client.crt');
+      openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'other.key');
+      openssl('pkey', '-in', 'client.key', '-aes256', '-passout', 'pass:right-one', '-out', 'encrypted.key');
+      writeFileSync(join(dir, 'junk.pem'), 'not a certificate\n');
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** Writes a config whose bus.tls is `tls` (line 3) and checks its files as `cvp config check` does. */
+    function tlsProblems(tls: string, env: Record<string, string> = {}, brokers = '[{ host: broker.example.com, port: 61612 }]'): string[] {
+      const file = join(dir, 'cvp.yaml');
+      const text = `bus:\n  brokers: ${brokers}\n  tls: ${tls}\n  consumer: Consumer.cvp.test\n  dead_letter: /queue/dead\n${base}`;
+      const loaded = parseConfig(text, file, { JENKINS_TOKEN: 't', ...env }, knows);
+      try {
+        checkTlsFiles(loaded, Date.now());
+      } catch (err) {
+        expect(err).toBeInstanceOf(CvpError);
+        return (err as CvpError).reasons.map((r) => r.replaceAll(file, 'cvp.yaml').replaceAll(dir, 'DIR'));
+      }
+      return [];
+    }
+
+    it('accepts readable files that belong together', () => {
+      expect(tlsProblems('{ cert: client.crt, key: client.key, ca: client.crt }')).toEqual([]);
+      expect(tlsProblems('{ cert: client.crt, key: encrypted.key, ca: client.crt, passphrase: "${CVP_TLS_PASSPHRASE}" }', { CVP_TLS_PASSPHRASE: 'right-one' })).toEqual([]);
+    });
+
+    it('names every file that cannot be read, each at its key', () => {
+      expect(tlsProblems('{ cert: tls/tls.crt, key: tls/tls.key, ca: tls/ca.crt }')).toEqual([
+        'cvp.yaml:3:16: bus.tls.cert: cannot read DIR/tls/tls.crt (no such file)',
+        'cvp.yaml:3:34: bus.tls.key: cannot read DIR/tls/tls.key (no such file)',
+        'cvp.yaml:3:51: bus.tls.ca: cannot read DIR/tls/ca.crt (no such file)',
+      ]);
+    });
+
+    it('names the passphrase or the key when the key cannot be used', () => {
+      expect(tlsProblems('{ cert: client.crt, key: encrypted.key }')).toEqual([
+        'cvp.yaml:3:33: bus.tls.key: encrypted.key is encrypted and no passphrase is set (passphrase: ${CVP_TLS_PASSPHRASE})',
+      ]);
+      const wrong = tlsProblems('{ cert: client.crt, key: encrypted.key, passphrase: "${CVP_TLS_PASSPHRASE}" }', { CVP_TLS_PASSPHRASE: 'not-it' });
+      expect(wrong).toEqual([expect.stringMatching(/^cvp\.yaml:3:\d+: bus\.tls\.passphrase: the key encrypted\.key cannot be decrypted with this passphrase$/)]);
+      expect(tlsProblems('{ cert: client.crt, key: other.key }')).toEqual(['cvp.yaml:3:33: bus.tls.key: the key other.key does not belong to the certificate client.crt']);
+      expect(tlsProblems('{ cert: client.crt, key: junk.pem }')).toEqual([expect.stringMatching(/^cvp\.yaml:3:33: bus\.tls\.key: junk\.pem is not a PEM private key \(/)]);
+    });
+
+    it('names a certificate or CA file that holds no certificate, and a certificate without its key', () => {
+      expect(tlsProblems('{ cert: junk.pem, key: client.key }')).toEqual([expect.stringMatching(/^cvp\.yaml:3:16: bus\.tls\.cert: junk\.pem is not a PEM certificate/)]);
+      expect(tlsProblems('{ cert: client.crt, key: client.key, ca: junk.pem }')).toEqual([expect.stringMatching(/^cvp\.yaml:3:\d+: bus\.tls\.ca: junk\.pem is not a PEM certificate/)]);
+      expect(tlsProblems('{ cert: client.crt }')).toEqual(['cvp.yaml:3:8: bus.tls: a client certificate needs both cert and key: key is missing']);
+    });
+
+    it('names a broker\'s own TLS settings by the broker', () => {
+      const brokers = '[{ host: a.example.com, port: 61612 }, { host: b.example.com, port: 61612, tls: { cert: b.crt, key: client.key } }]';
+      expect(tlsProblems('{ cert: client.crt, key: client.key }', {}, brokers)).toEqual(['cvp.yaml:2:100: bus.brokers[1].tls.cert: cannot read DIR/b.crt (no such file)']);
+    });
   });
 });

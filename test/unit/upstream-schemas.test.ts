@@ -1,7 +1,7 @@
 /**
  * CVP's ci-messages schemas and examples held against the standard they follow: the published
  * ci-messages 0.2.5 schemas and the empty message templates of a pipeline library, both read at
- * test time from ../shared/reference (see test/support/upstream-schemas.ts for the repairs).
+ * test time from the copies kept in test/fixtures/upstream (see test/support/upstream-schemas.ts for the repairs).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -64,12 +64,12 @@ function asUpstreamGroup(kind: string, body: Body): Body {
 const verdictsOf = (kind: string, body: Body) =>
   partsOf(kind, body).map(([part, value]) => ({ part, ...upstreamValidator().validatePart(part, value) }));
 
-describe('the upstream ci-messages 0.2.5 schemas (../shared/reference)', () => {
+describe('the upstream ci-messages 0.2.5 schemas (test/fixtures/upstream)', () => {
   const files = readUpstreamFiles();
 
-  it('are found beside the repository, and a missing folder fails with a clear message', () => {
+  it('are kept in the repository, and a missing folder fails with a clear message', () => {
     expect(requireReferenceDir(UPSTREAM_DIR)).toBe(UPSTREAM_DIR);
-    expect(() => requireReferenceDir(path.join(UPSTREAM_DIR, 'nope'))).toThrow(/Reference folder not found: .*put a copy of shared\/ there/);
+    expect(() => requireReferenceDir(path.join(UPSTREAM_DIR, 'nope'))).toThrow(/Reference folder not found: .*test\/fixtures\/upstream\/ \(see its README\.md\)/);
   });
 
   it('are draft-07 schemas (hence the default ajv export)', () => {
@@ -179,7 +179,7 @@ describe.each(VERSIONS)('CVP %s schemas require what upstream 0.2.5 requires', (
   });
 });
 
-describe('the empty message templates (../shared/reference/ci-message-templates)', () => {
+describe('the empty message templates (test/fixtures/upstream/ci-message-templates)', () => {
   const template = (name: string): Body => readJson(path.join(requireReferenceDir(TEMPLATES_DIR), `${name}-template.json`));
   // Families in the 0.2.x layout (contact, run, pipeline, test). Left out on purpose:
   // rh-pull-request, the pre-0.2 flat layout CVP does not accept (checked below), and

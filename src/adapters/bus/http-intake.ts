@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { EventView } from '../../listener/views/event-view';
 import type { IntakeOutcome } from '../../listener/intake/intake';
 import type { Delivery, Logger } from '../../listener/ports';
+import { permanentError } from '../../errors';
 
 export interface HttpIntakeOptions {
   host: string;
@@ -51,6 +52,15 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/** Why the intake cannot listen, naming the setting to change (the original error is the cause). */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const at = `${host}:${port}`;
+  if (err.code === 'EADDRINUSE') return permanentError('CONFIG_INVALID', `intake.port: ${at} is already in use by another process (another cvp?)`, undefined, err);
+  if (err.code === 'EACCES') return permanentError('CONFIG_INVALID', `intake.port: not allowed to listen on ${at} (ports below 1024 need privileges)`, undefined, err);
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return permanentError('CONFIG_INVALID', `intake.host: ${host} is not an address of this machine`, undefined, err);
+  return err;
+}
+
 /**
  * The loopback HTTP intake: events arrive as POST /events {topic, body}, go through the same core
  * entry point as bus messages, and the answer says what became of them. Also the daemon's
@@ -72,7 +82,7 @@ export class HttpIntake {
       });
     });
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
+      this.server!.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, this.opts.host, this.opts.port)));
       this.server!.listen(this.opts.port, this.opts.host, () => resolve());
     });
     this.opts.log.info({ url: this.url() }, 'HTTP intake listening');

@@ -190,7 +190,9 @@ export class SqliteStore {
   private record(effects: NewEffect[], results: NewResult[], touch: ItemRef[], messageId: string | null, now: number): void {
     for (const e of effects) {
       const id = Number(this.s.insertPayload.run(JSON.stringify(e.payload)).lastInsertRowid);
-      this.s.insertEffect.run(id, e.runId, e.runId ? null : messageId, e.peer, e.orderKey, now, now);
+      // A notice belongs to its event's thread (the message id): the event's status lists it.
+      const owner = e.runId ? null : messageId ?? (e.payload.kind === 'notice' ? e.payload.thread : null);
+      this.s.insertEffect.run(id, e.runId, owner, e.peer, e.orderKey, now, now);
       const opens = threadOpened(e.payload);
       if (opens) this.s.openThread.run(opens.thread, opens.channel, id, now);
     }
