@@ -12,7 +12,7 @@ export class PrintedResults implements ResultSink {
 
   async submit(result: ResultRecord): Promise<{ id: number }> {
     this.n += 1;
-    this.write(`result ${result.outcome.padEnd(16)} ${result.testcase.name}  item=${String(result.data.item)}  run=${String(result.data.cvp_run_id)}${result.ref_url ? `  ${result.ref_url}` : ''}`);
+    this.write(`result ${result.outcome.padEnd(16)} ${result.testcase.name}  item=${String(result.data.item)}${result.data.nvr ? ` nvr=${String(result.data.nvr)}` : ''}  run=${String(result.data.cvp_run_id)}${result.ref_url ? `  ${result.ref_url}` : ''}`);
     return { id: this.n };
   }
 
