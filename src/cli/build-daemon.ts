@@ -179,7 +179,6 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
     triggerRate: config.jenkins?.max_triggers_per_second
       ? new Map([['jenkins', { ratePerSecond: config.jenkins.max_triggers_per_second, burst: defaultBurst(config.jenkins.max_triggers_per_second) }]])
       : undefined,
-    maxInFlight: Object.fromEntries(config.rules.filter((r) => r.max_in_flight).map((r) => [r.name, r.max_in_flight!])),
   });
   late.core = core;
   return { daemon: core.daemon, intake: httpIntake, bus, journalPath, metrics };

@@ -46,8 +46,6 @@ export interface CoreDeps {
   leaseMs?: number;
   /** Triggers per second per executor, shared by every daemon of the journal. */
   triggerRate?: Map<string, BucketPolicy>;
-  /** Builds a rule may hold at once. */
-  maxInFlight?: Record<string, number>;
   checkJob?: DispatcherDeps['checkJob'];
   startupChecks?: () => Promise<void>;
   retention?: RetentionPolicy & { intervalMs: number };
@@ -90,7 +88,7 @@ export function createCore(d: CoreDeps): Core {
   });
   const common = { journal: d.journal, executors: d.executors, reporter, outcomes: d.outcomes, clock: d.clock, log: d.log, metrics: d.metrics, owner, leaseMs };
   const dispatcher = new Dispatcher({
-    ...common, random: d.random, retry: d.retry, triggerRate: d.triggerRate, maxInFlight: d.maxInFlight, checkJob: d.checkJob,
+    ...common, random: d.random, retry: d.retry, triggerRate: d.triggerRate, maxInFlight: d.router.inFlightLimits(), checkJob: d.checkJob,
   });
   const tracker = new Tracker({ ...common, pollIntervalMs: d.pollIntervalMs, maxPollsPerSecond: d.maxPollsPerSecond });
   const outbox = new Outbox({

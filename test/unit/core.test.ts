@@ -207,3 +207,58 @@ describe('the gate, driven through a fake bus', () => {
     }
   });
 });
+
+describe('cluster-wide rules, driven through a fake bus', () => {
+  it('lets a newer event for the same artifact supersede an older run that has not finished: cancelled, said so, no verdict written', async () => {
+    const h = coreHarness({ rules: [{ ...towerRule, supersede: true }] });
+    try {
+      await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent((e) => { e.artifact.id = 'older'; })));
+      await h.settle();
+      expect(h.executor.builds).toHaveLength(1);
+      const older = h.executor.builds[0];
+      await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent((e) => { e.artifact.id = 'newer'; })));
+      h.clock.advance(10_000);
+      await h.settle();
+      expect(h.executor.builds).toHaveLength(2);
+      expect(older.cancelled).toBe(true);
+      const olderRun = await h.journal.run(older.runId);
+      expect(olderRun).toMatchObject({ state: 'finished', outcome: null, buildResult: 'SUPERSEDED' });
+      expect(olderRun!.supersededBy).toBe(h.executor.builds[1].runId);
+      // QUEUED for both runs' items, and no final result for the superseded one.
+      expect(h.results.results.filter((r) => r.data.cvp_run_id === older.runId).map((r) => r.outcome)).toEqual(['QUEUED', 'QUEUED', 'QUEUED', 'QUEUED']);
+      expect(h.notifier.notices.some((n) => n.text.includes('superseded') && n.threadTs)).toBe(true);
+      // A different artifact (component) is not superseded.
+      await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent((e) => { e.artifact.id = 'other'; e.artifact.component = 'Ansible Tower 2'; })));
+      await h.settle();
+      expect((await h.journal.run(h.executor.builds[1].runId))!.state).not.toBe('finished');
+    } finally {
+      await h.journal.close();
+    }
+  });
+
+  it('keeps a rule\'s builds in flight under its limit, the oldest waiting first', async () => {
+    const h = coreHarness({ rules: [{ ...towerRule, max_in_flight: 2 }] });
+    try {
+      for (let i = 0; i < 5; i++) await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent((e) => { e.artifact.id = `backlog-${i}`; })));
+      await h.settle();
+      expect(h.executor.builds).toHaveLength(2);
+      h.executor.finish(h.executor.builds[0].runId, 'SUCCESS');
+      h.clock.advance(10_000);
+      await h.settle();
+      expect(h.executor.builds).toHaveLength(3);
+      for (const b of h.executor.builds) h.executor.finish(b.runId, 'SUCCESS');
+      for (let i = 0; i < 4; i++) {
+        h.clock.advance(10_000);
+        await h.settle();
+        for (const b of h.executor.builds) if (!b.result) h.executor.finish(b.runId, 'SUCCESS');
+      }
+      expect(h.executor.builds).toHaveLength(5);
+      // Oldest first: the builds started in the order their events came.
+      const order = [];
+      for (const b of h.executor.builds) order.push((await h.journal.run(b.runId))!.context.artifactId);
+      expect(order).toEqual(['backlog-0', 'backlog-1', 'backlog-2', 'backlog-3', 'backlog-4']);
+    } finally {
+      await h.journal.close();
+    }
+  });
+});

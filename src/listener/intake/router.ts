@@ -117,6 +117,11 @@ export class Router {
     return [...new Set(this.rules.map((r) => r.config.topic))];
   }
 
+  /** Rules whose runs may hold at most this many builds at once. */
+  inFlightLimits(): Record<string, number> {
+    return Object.fromEntries(this.rules.filter((r) => r.config.max_in_flight).map((r) => [r.config.name, r.config.max_in_flight!]));
+  }
+
   route(topic: string, event: Json, messageId: string): RunPlan[] {
     const plans: RunPlan[] = [];
     const matching = this.rules.filter((rule) => rule.config.topic === topic && rule.checks.every((c) => checkHolds(event, c)));
