@@ -60,8 +60,10 @@ describe('nothing lost, nothing twice', () => {
     const publishing = publishStream(testStompPort(), tag, 0, EVENTS);
     await eventually('some builds', () => f.jenkins.triggerCount(JOB) >= 20, 30_000);
     const stop = await daemon.terminate();
+    console.log(`SIGTERM during a stream: exit ${stop.code} in ${stop.ms} ms`);
     expect(stop.code).toBe(0);
-    expect(stop.ms).toBeLessThan(20_000);
+    // The issue's bound, with peers answering: the last outbox pass runs before the bus closes.
+    expect(stop.ms).toBeLessThan(2_000);
     await publishing;
     daemon.start();
     await eventually('every event to have its results', () => countMistakes(f, tag, EVENTS).missingResults === 0, 120_000);
