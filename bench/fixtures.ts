@@ -10,6 +10,7 @@ import type { RuleConfig } from '../src/config/config';
 import { createCore, type Core } from '../src/listener/core';
 import { defaultOutcomes } from '../src/listener/domain/outcome';
 import type { BuildRef, BuildStatus, Bus, Executor, Logger, Notifier, ResultSink } from '../src/listener/ports';
+import { compileCheck } from '../src/listener/intake/checks/jms-check';
 import { Router } from '../src/listener/intake/router';
 import { packageRoot, schemasDir } from '../src/paths';
 import { EventValidator } from '../src/validator/event-validator';
@@ -75,7 +76,7 @@ export const benchRule: RuleConfig = {
 export function benchRouter(): Router {
   return new Router([{
     config: benchRule, executor: 'jenkins', timeoutMs: 3 * 3_600_000,
-    checks: (benchRule.checks ?? []).map((c) => ({ field: c.field, expected: new RegExp(c.expected) })),
+    checks: (benchRule.checks ?? []).map(compileCheck),
     channel: '#bench',
   }], { maxParameterLength: 4096 });
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { compileCheck } from '../listener/intake/checks/jms-check';
 import { CommandExecutor } from '../adapters/command/command-executor';
 import { HttpIntake } from '../adapters/bus/http-intake';
 import { StompBus } from '../adapters/bus/stomp-bus';
@@ -116,7 +117,7 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     config: r,
     executor: r.executor ?? (config.jenkins ? 'jenkins' : 'command'),
     timeoutMs: durationMs(r.timeout, 4 * 3_600_000),
-    checks: (r.checks ?? []).map((c) => ({ field: c.field, expected: new RegExp(c.expected) })),
+    checks: (r.checks ?? []).map(compileCheck),
     product: r.product,
     channel: r.slack_channel ?? (r.product ? productChannel.get(r.product) : undefined) ?? config.slack?.channel,
   }));

@@ -1,5 +1,5 @@
 import jmespath from 'jmespath';
-import { JSONPath } from 'jsonpath-plus';
+import { checkProblems } from '../listener/intake/checks/jms-check';
 import type { CvpConfig } from './config';
 
 type Where = (path: Array<string | number>, key?: string) => string;
@@ -9,24 +9,6 @@ const compileJmes = (jmespath as unknown as { compile(expr: string): unknown }).
 export function jmespathError(expr: string): string | null {
   try {
     compileJmes(expr);
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-export function jsonPathError(path: string): string | null {
-  try {
-    JSONPath({ path, json: {}, wrap: true });
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-export function regexError(source: string): string | null {
-  try {
-    new RegExp(source);
     return null;
   } catch (err) {
     return (err as Error).message;
@@ -48,10 +30,10 @@ export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: str
     else names.set(rule.name, i);
     if (!knowsTopic(rule.topic)) problems.push(`${at([...base, 'topic'])}: no schema for topic ${rule.topic}, so its messages could never be validated`);
     (rule.checks ?? []).forEach((check, j) => {
-      const pathErr = jsonPathError(check.field);
-      if (pathErr) problems.push(`${at([...base, 'checks', j, 'field'])}: JSONPath ${check.field} does not parse: ${pathErr}`);
-      const reErr = regexError(check.expected);
-      if (reErr) problems.push(`${at([...base, 'checks', j, 'expected'])}: regular expression does not compile: ${reErr}`);
+      // What the plugin would never match, and what CVP cannot evaluate exactly as the plugin does.
+      const found = checkProblems(check);
+      if (found.field) problems.push(`${at([...base, 'checks', j, 'field'])}: ${found.field}`);
+      if (found.expected) problems.push(`${at([...base, 'checks', j, 'expected'])}: ${found.expected}`);
     });
     for (const [name, expr] of Object.entries(rule.parameters ?? {})) {
       const err = jmespathError(expr);

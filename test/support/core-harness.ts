@@ -4,6 +4,7 @@ import { SqliteJournal } from '../../src/adapters/store/sqlite-journal';
 import type { RuleConfig } from '../../src/config/config';
 import { createCore, type Core } from '../../src/listener/core';
 import { defaultOutcomes } from '../../src/listener/domain/outcome';
+import { compileCheck } from '../../src/listener/intake/checks/jms-check';
 import { Router } from '../../src/listener/intake/router';
 import { schemasDir, packageRoot } from '../../src/paths';
 import { EventValidator } from '../../src/validator/event-validator';
@@ -59,7 +60,7 @@ export function coreHarness(opts: { rules?: RuleConfig[]; journalPath?: string; 
   const journal = new SqliteJournal(opts.journalPath ?? ':memory:');
   const rules = (opts.rules ?? [towerRule]).map((r) => ({
     config: r, executor: 'jenkins', timeoutMs: opts.timeoutMs ?? 3_600_000,
-    checks: (r.checks ?? []).map((c) => ({ field: c.field, expected: new RegExp(c.expected) })),
+    checks: (r.checks ?? []).map(compileCheck),
   }));
   const core = createCore({
     journal, validator: new EventValidator(schemasDir), router: new Router(rules, { maxParameterLength: 256 }),

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import jmespath from 'jmespath';
-import { JSONPath } from 'jsonpath-plus';
 import type { RuleConfig } from '../../config/config';
 import type { ReportItem, RunContext, RunPlan } from '../domain';
+import { CheckDocument, checksHold, type CompiledCheck } from './checks/jms-check';
 import { boundParameter } from './sanitize';
 
 export interface CompiledRule {
   config: RuleConfig;
   executor: string;
   timeoutMs: number;
-  checks: Array<{ field: string; expected: RegExp }>;
+  /** The rule's msgChecks, compiled once (checks/jms-check.ts: the plugin's semantics). */
+  checks: CompiledCheck[];
   /** The product whose gate the results feed. */
   product?: string;
   /** Where the run's notices go (the rule's channel, else the product's, else the default). */
@@ -31,15 +32,11 @@ function asString(v: unknown): string {
 }
 
 /**
- * The Jenkins CI-event trigger's msgChecks semantics: the JSONPath must find a value and the
- * regular expression must be found in it (a search, not a full match). All checks must hold.
+ * The Jenkins CI-event trigger's msgChecks, as the JMS Messaging plugin evaluates them: all must
+ * hold; a check that cannot be evaluated fails (the message is never refused for it).
  */
-export function checkHolds(event: unknown, check: { field: string; expected: RegExp }): boolean {
-  const found = JSONPath({ path: check.field, json: event as object, wrap: true }) as unknown[];
-  if (!found.length) return false;
-  const value = found.length === 1 ? found[0] : found;
-  if (value === undefined || value === null) return false;
-  return check.expected.test(asString(value));
+export function checkHolds(doc: CheckDocument, checks: readonly CompiledCheck[]): boolean {
+  return checksHold(checks, doc);
 }
 
 function contextOf(topic: string, event: Json, messageId: string): RunContext {
@@ -101,9 +98,14 @@ export class Router {
     return [...new Set(this.rules.map((r) => r.config.topic))];
   }
 
-  route(topic: string, event: Json, messageId: string): RunPlan[] {
+  /**
+   * `body`, the message's text, lets the checks read numbers and key order as the plugin's parser
+   * does (1.0 stays 1.0, big integers stay exact); without it they read the parsed event.
+   */
+  route(topic: string, event: Json, messageId: string, body?: string): RunPlan[] {
     const plans: RunPlan[] = [];
-    const matching = this.rules.filter((rule) => rule.config.topic === topic && rule.checks.every((c) => checkHolds(event, c)));
+    const doc = new CheckDocument(body, event);
+    const matching = this.rules.filter((rule) => rule.config.topic === topic && checkHolds(doc, rule.checks));
     for (const rule of matching) {
       const parameters: Record<string, string> = {};
       for (const [name, expr] of Object.entries(rule.config.parameters ?? {})) {
