@@ -1,4 +1,5 @@
 import jmespath from 'jmespath';
+import { lookupProblems } from '../listener/dispatch/lookups';
 import { checkProblems } from '../listener/intake/checks/jms-check';
 import type { CvpConfig } from './config';
 
@@ -35,6 +36,16 @@ export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: str
       if (found.field) problems.push(`${at([...base, 'checks', j, 'field'])}: ${found.field}`);
       if (found.expected) problems.push(`${at([...base, 'checks', j, 'expected'])}: ${found.expected}`);
     });
+    const lookupNames = new Set<string>();
+    (rule.lookups ?? []).forEach((lookup, j) => {
+      if (lookupNames.has(lookup.name)) problems.push(`${at([...base, 'lookups', j, 'name'])}: lookup name "${lookup.name}" is used twice in this rule`);
+      lookupNames.add(lookup.name);
+      for (const p of lookupProblems(lookup)) problems.push(`${at([...base, 'lookups', j, ...p.key])}: ${p.problem}`);
+    });
+    const ciName = rule.ci_message && rule.ci_message !== true ? rule.ci_message.name ?? 'CI_MESSAGE' : 'CI_MESSAGE';
+    if (rule.ci_message && rule.parameters?.[ciName] !== undefined) {
+      problems.push(`${at([...base, 'parameters', ciName])}: ${ciName} is the whole event (ci_message); give this parameter another name`);
+    }
     for (const [name, expr] of Object.entries(rule.parameters ?? {})) {
       const err = jmespathError(expr);
       if (err) problems.push(`${at([...base, 'parameters', name])}: JMESPath ${expr} does not parse: ${err}`);

@@ -3,6 +3,7 @@ import jmespath from 'jmespath';
 import type { RuleConfig } from '../../config/config';
 import type { ReportItem, RunContext, RunPlan } from '../domain';
 import { CheckDocument, checksHold, type CompiledCheck } from './checks/jms-check';
+import { ciMessageSpec, ciMessageText } from './ci-message';
 import { boundParameter } from './sanitize';
 
 export interface CompiledRule {
@@ -111,6 +112,9 @@ export class Router {
       for (const [name, expr] of Object.entries(rule.config.parameters ?? {})) {
         parameters[name] = boundParameter(asString(jmespath.search(event, expr)), this.opts.maxParameterLength);
       }
+      // The whole event, under the rule's own limit rather than max_parameter_length.
+      const ci = ciMessageSpec(rule.config.ci_message);
+      if (ci) parameters[ci.name] = ciMessageText(event, body);
       const job = rule.config.job.startsWith('=') ? asString(jmespath.search(event, rule.config.job.slice(1))) : rule.config.job;
       const { items, notRebuilt, groupItem } = reportItems(rule.config, event);
       plans.push({
