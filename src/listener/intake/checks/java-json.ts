@@ -28,6 +28,11 @@ const LONG_MAX = 9223372036854775807n;
 /** The Java value json-smart makes of a JSON number's text, and how Java prints it. */
 export function javaNumber(lexeme: string): JavaNumber {
   if (!/[.eE]/.test(lexeme)) {
+    if (lexeme.length <= 15) {
+      // Exact as a double: no BigInt needed.
+      const v = Number(lexeme);
+      return new JavaNumber(v >= -2147483648 && v <= 2147483647 ? 'Integer' : 'Long', String(v === 0 ? 0 : v));
+    }
     const n = BigInt(lexeme);
     if (n >= INT_MIN && n <= INT_MAX) return new JavaNumber('Integer', n.toString());
     if (n >= LONG_MIN && n <= LONG_MAX) return new JavaNumber('Long', n.toString());
@@ -150,6 +155,22 @@ class Reader {
   }
 
   string(): string {
+    // Fast path: no escapes.
+    const s = this.s;
+    for (let i = this.i + 1; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 34) {
+        const out = s.slice(this.i + 1, i);
+        this.i = i + 1;
+        return out;
+      }
+      if (c === 92) break;
+      if (c < 32) this.fail('control character in a string');
+    }
+    return this.escapedString();
+  }
+
+  private escapedString(): string {
     const start = this.i;
     const end = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
     end.lastIndex = start;
