@@ -43,17 +43,20 @@ export function javaNumber(lexeme: string): JavaNumber {
   return new JavaNumber('Double', javaDoubleText(Number(lexeme)));
 }
 
-/** Double.toString: shortest digits that round-trip (as Java 19+ prints; older Javas add digits to a few values). */
+/** Double.toString: shortest digits that round-trip (as Java 19+ specifies it; older Javas add digits to a few values). */
 export function javaDoubleText(d: number): string {
   if (Number.isNaN(d)) return 'NaN';
   if (d === Infinity) return 'Infinity';
   if (d === -Infinity) return '-Infinity';
   if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
   const sign = d < 0 ? '-' : '';
-  const [mant, expText] = Math.abs(d).toExponential().split('e');
-  const digits = mant.replace('.', '');
-  const exp = Number(expText);
   const abs = Math.abs(d);
+  let [mant, expText] = abs.toExponential().split('e');
+  // Java (JDK 19+ spec): when one digit is shortest, the closest of one or two digits wins
+  // (Double.MIN_VALUE is 4.9E-324, not 5.0E-324); only subnormals tell the two apart.
+  if (!mant.includes('.')) [mant, expText] = abs.toExponential(1).split('e');
+  const digits = mant.replace('.', '').replace(/(?<=.)0+$/, '');
+  const exp = Number(expText);
   if (abs >= 1e-3 && abs < 1e7) {
     if (exp >= 0) {
       const int = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
@@ -74,7 +77,7 @@ export function bigDecimalText(lexeme: string): string {
   const scale = frac.length - Number(exp);
   if (/^0+$/.test(digits)) digits = '0';
   const adjusted = -scale + (digits.length - 1);
-  const neg = sign === '-' && digits !== '0' ? '-' : sign;
+  const neg = sign === '-' && digits !== '0' ? '-' : '';
   if (scale >= 0 && adjusted >= -6) {
     if (scale === 0) return neg + digits;
     if (digits.length > scale) return `${neg}${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;

@@ -67,7 +67,14 @@ const CASED = new Set(['Lower', 'Upper', 'Lu', 'Ll', 'Lt']);
 class Parser {
   i = 0;
   groups = 0;
+  /** Constructs Java takes and RE2 cannot run exactly; parsing goes on, so Java's syntax errors still show. */
+  readonly refusals: string[] = [];
   constructor(readonly p: string) {}
+
+  refuse(construct: string): Node {
+    this.refusals.push(construct);
+    return { k: 'atom', re2: '(?:)', single: false };
+  }
 
   get done(): boolean { return this.i >= this.p.length; }
   peek(off = 0): string { return this.p[this.i + off] ?? ''; }
@@ -100,14 +107,15 @@ class Parser {
       min = Number(m[1]);
       max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
       if (max < min) invalid(`illegal repetition range at index ${this.i}`);
-      if (min > 1000 || (max !== Infinity && max > 1000)) refuse(`the repetition ${m[0]} (above 1000)`);
+      if (min > 1000 || (max !== Infinity && max > 1000)) this.refuse(`the repetition ${m[0]} (above 1000)`);
       this.i += m[0].length;
     } else return atom;
     let lazy = false; let possessive = false;
     if (this.peek() === '?') { lazy = true; this.i++; } else if (this.peek() === '+') { possessive = true; this.i++; }
-    if (atom.k === 'anchor' || atom.k === 'end' || atom.k === 'jz') refuse(`a quantifier on an anchor at index ${at}`);
     const next = this.peek();
-    if (next === '*' || next === '+' || next === '?' || (next === '{' && /^\{\d/.test(this.p.slice(this.i)))) invalid(`dangling meta character '${next}' at index ${this.i}`);
+    if (next === '*' || next === '+' || next === '?') invalid(`dangling meta character '${next}' at index ${this.i}`);
+    // A repeated zero-width assertion: optional, it always holds; required, it is itself.
+    if (atom.k === 'anchor' || atom.k === 'end' || atom.k === 'jz') return min === 0 ? { k: 'atom', re2: '(?:)', single: false } : atom;
     return { k: 'rep', body: atom, min, max, lazy, possessive, at };
   }
 
@@ -119,11 +127,14 @@ class Parser {
       case '(': return this.parseGroup(flags, depth);
       case '[': return this.parseClass(flags);
       case '.': this.i++; return { k: 'atom', re2: flags.s ? '(?s:.)' : `[^${LINE_TERMINATORS}]`, single: true };
-      case '^': this.i++; if (flags.m) refuse('^ in MULTILINE mode (?m)'); return { k: 'anchor', re2: '\\A' };
-      case '$': this.i++; if (flags.m) refuse('$ in MULTILINE mode (?m)'); return { k: 'end', at: start };
+      case '^': this.i++; if (flags.m) this.refuse('^ in MULTILINE mode (?m)'); return { k: 'anchor', re2: '\\A' };
+      case '$': this.i++; if (flags.m) this.refuse('$ in MULTILINE mode (?m)'); return { k: 'end', at: start };
       case '\\': return this.parseEscape(flags);
       case '*': case '+': case '?': return invalid(`dangling meta character '${c}' at index ${start}`);
-      case '{': return invalid(`illegal repetition at index ${start}`);
+      case '{':
+        // Pattern.atom() stops at '{' with nothing read: an empty atom, which the counted quantifier repeats.
+        if (/^\{\d+(,\d*)?\}/.test(this.p.slice(this.i))) return { k: 'atom', re2: '(?:)', single: false };
+        return invalid(`illegal repetition at index ${start}`);
       default: {
         const cp = this.cp();
         return this.char(cp, flags);
@@ -141,33 +152,32 @@ class Parser {
 
   parseGroup(flags: Flags, depth: number): Node | null {
     const start = this.i;
-    if (depth > 100) refuse('groups nested more than 100 deep');
+    if (depth > 100) this.refuse('groups nested more than 100 deep');
     this.i++;
     const inner = { ...flags };
     if (this.peek() === '?') {
       const rest = this.p.slice(this.i + 1);
-      if (rest.startsWith('=')) refuse(`the lookahead (?=...) at index ${start}`);
-      if (rest.startsWith('!')) refuse(`the negative lookahead (?!...) at index ${start}`);
-      if (rest.startsWith('<=')) refuse(`the lookbehind (?<=...) at index ${start}`);
-      if (rest.startsWith('<!')) refuse(`the negative lookbehind (?<!...) at index ${start}`);
-      if (rest.startsWith('>')) refuse(`the atomic group (?>...) at index ${start}`);
+      const look = /^(=|!|<=|<!|>)/.exec(rest);
       const named = /^<([a-zA-Z][a-zA-Z0-9]*)>/.exec(rest);
-      if (named) { this.i += 1 + named[0].length; this.groups++; }
+      if (look) {
+        const what: Record<string, string> = { '=': 'the lookahead (?=...)', '!': 'the negative lookahead (?!...)', '<=': 'the lookbehind (?<=...)', '<!': 'the negative lookbehind (?<!...)', '>': 'the atomic group (?>...)' };
+        this.refuse(`${what[look[1]]} at index ${start}`);
+        this.i += 1 + look[1].length;
+      } else if (named) { this.i += 1 + named[0].length; this.groups++; }
       else if (rest.startsWith(':')) this.i += 2;
       else {
         const m = /^([a-zA-Z]*)(?:-([a-zA-Z]*))?([:)])/.exec(rest);
         if (!m) return invalid(`unknown inline modifier at index ${start}`);
         const set = m[1]; const unset = m[2] ?? '';
         for (const f of set + unset) {
-          if (f === 'd') refuse('the UNIX_LINES flag (?d)');
-          if (f === 'x') refuse('the COMMENTS flag (?x)');
-          if (f === 'U') refuse('the UNICODE_CHARACTER_CLASS flag (?U)');
-          if (!'imsu'.includes(f)) invalid(`unknown inline modifier ${f} at index ${start}`);
+          const refused: Record<string, string> = { d: 'the UNIX_LINES flag (?d)', x: 'the COMMENTS flag (?x)', U: 'the UNICODE_CHARACTER_CLASS flag (?U)' };
+          if (refused[f]) this.refuse(refused[f]);
+          else if (!'imsu'.includes(f)) invalid(`unknown inline modifier ${f} at index ${start}`);
         }
         const target = m[3] === ')' ? flags : inner;
         for (const f of set) target[f as keyof Flags] = true;
         for (const f of unset) target[f as keyof Flags] = false;
-        if (target.i && target.u) refuse('case-insensitive matching with UNICODE_CASE (?iu)');
+        if (target.i && target.u) this.refuse('case-insensitive matching with UNICODE_CASE (?iu)');
         this.i += 1 + m[0].length;
         if (m[3] === ')') return null;
       }
@@ -236,12 +246,12 @@ class Parser {
     const what = `\\${neg ? 'P' : 'p'}{${name}}`;
     let cls: string | undefined;
     if (POSIX[name]) {
-      if (flags.i && CASED.has(name)) refuse(`${what} with case-insensitive matching`);
+      if (flags.i && CASED.has(name)) this.refuse(`${what} with case-insensitive matching`);
       return { inner: `[:${neg ? '^' : ''}${POSIX[name]}:]`, outer: `[[:${neg ? '^' : ''}${POSIX[name]}:]]` };
     }
     const cat = /^(?:Is|gc=|general_category=)?(.+)$/.exec(name)?.[1] ?? name;
     if (CATEGORIES.has(cat)) {
-      if (flags.i && CASED.has(cat)) refuse(`${what} with case-insensitive matching`);
+      if (flags.i && CASED.has(cat)) this.refuse(`${what} with case-insensitive matching`);
       cls = cat;
     } else {
       const script = /^(?:Is|sc=|script=)(.+)$/.exec(name)?.[1];
@@ -249,7 +259,10 @@ class Parser {
         try { RE2JS.compile(`\\p{${script}}`); cls = script; } catch { /* refused below */ }
       }
     }
-    if (!cls) refuse(`the character property ${what}`);
+    if (!cls) {
+      this.refuse(`the character property ${what}`);
+      cls = 'L';
+    }
     return { inner: `\\${neg ? 'P' : 'p'}{${cls}}`, outer: `\\${neg ? 'P' : 'p'}{${cls}}` };
   }
 
@@ -265,25 +278,27 @@ class Parser {
     };
     if (c in sets) { this.i++; return { k: 'atom', re2: sets[c], single: true }; }
     if (c === 'p' || c === 'P') return { k: 'atom', re2: this.property(flags).outer, single: true };
-    if (/[1-9]/.test(c)) refuse(`the backreference \\${c} at index ${start}`);
+    if (/[1-9]/.test(c)) {
+      while (/[0-9]/.test(this.peek())) this.i++;
+      return this.refuse(`the backreference \\${c} at index ${start}`);
+    }
     switch (c) {
-      case 'b': case 'B': return refuse(`the word boundary \\${c} (Java counts non-ASCII letters as word characters)`);
-      case 'k': return refuse(`the named backreference \\k at index ${start}`);
-      case 'X': return refuse('the grapheme cluster \\X');
-      case 'N': return refuse('the named character \\N{...}');
+      case 'b': case 'B': this.i++; return this.refuse(`the word boundary \\${c} (Java counts non-ASCII letters as word characters)`);
+      case 'k':
+        if (!/^k<[a-zA-Z][a-zA-Z0-9]*>/.test(this.p.slice(this.i))) return invalid(`\\k is not followed by a group name at index ${start}`);
+        this.i = this.p.indexOf('>', this.i) + 1;
+        return this.refuse(`the named backreference \\k<...> at index ${start}`);
+      case 'X': this.i++; return this.refuse('the grapheme cluster \\X');
+      case 'N': {
+        const close = this.p.indexOf('}', this.i);
+        if (this.peek(1) !== '{' || close < 0) return invalid(`illegal \\N at index ${start}`);
+        this.i = close + 1;
+        return this.refuse('the named character \\N{...}');
+      }
       case 'A': case 'G': this.i++; return { k: 'anchor', re2: '\\A' };
       case 'z': this.i++; return { k: 'jz' };
       case 'Z': this.i++; return { k: 'end', at: start };
       case 'R': this.i++; return { k: 'atom', re2: '(?:\\r\\n|[\\n\\x{B}\\f\\r\\x{85}\\x{2028}\\x{2029}])', single: false };
-      case 'Q': {
-        this.i++;
-        const end = this.p.indexOf('\\E', this.i);
-        const text = this.p.slice(this.i, end < 0 ? this.p.length : end);
-        this.i = end < 0 ? this.p.length : end + 2;
-        const items: Node[] = [];
-        for (const ch of text) items.push(this.char(ch.codePointAt(0) as number, flags));
-        return { k: 'group', body: { k: 'seq', items } };
-      }
       default: {
         const cp = this.escapedCp();
         if (cp === null) return invalid(`illegal/unsupported escape sequence \\${c} at index ${start}`);
@@ -308,9 +323,8 @@ class Parser {
         const inner: Record<string, string> = { d: '\\d', D: '\\D', w: '\\w', W: '\\W', s: '[:space:]', S: '[:^space:]',
           h: ' \\t\\x{A0}\\x{1680}\\x{180E}\\x{2000}-\\x{200A}\\x{202F}\\x{205F}\\x{3000}', v: '\\n\\x{B}\\f\\r\\x{85}\\x{2028}\\x{2029}' };
         if (e in inner) { this.i++; sets.push(inner[e]); return 'set'; }
-        if (e === 'H' || e === 'V') refuse(`\\${e} inside a character class`);
+        if (e === 'H' || e === 'V') { this.i++; this.refuse(`\\${e} inside a character class`); return 'set'; }
         if (e === 'p' || e === 'P') { sets.push(this.property(flags).inner); return 'set'; }
-        if (e === 'Q') refuse('\\Q...\\E inside a character class');
         if (/[1-9]/.test(e)) return invalid(`illegal escape \\${e} in a character class`);
         const cp = this.escapedCp();
         if (cp === null) return invalid(`illegal/unsupported escape sequence \\${e} in a character class at index ${this.i}`);
@@ -322,21 +336,38 @@ class Parser {
       if (this.done) invalid(`unclosed character class at index ${start}`);
       const c = this.peek();
       if (c === ']' && !first) { this.i++; break; }
-      if (c === '[') refuse(`the nested character class at index ${this.i} (a union in Java)`);
-      if (c === '&' && this.peek(1) === '&') refuse(`the class intersection && at index ${this.i}`);
+      if (c === '[') {
+        this.refuse(`the nested character class at index ${this.i} (a union in Java)`);
+        this.parseClass(flags);
+        first = false;
+        continue;
+      }
+      if (c === '&' && this.peek(1) === '&') {
+        this.refuse(`the class intersection && at index ${this.i}`);
+        this.i += 2;
+        first = false;
+        continue;
+      }
       first = false;
       const lo = single();
       if (lo === 'set') {
-        if (this.peek() === '-' && this.peek(1) !== ']') refuse(`the '-' after a class escape at index ${this.i} (write \\-)`);
+        if (this.peek() === '-' && this.peek(1) !== ']') this.refuse(`the '-' after a class escape at index ${this.i} (write \\-)`);
         continue;
       }
       if (this.peek() === '-' && this.peek(1) !== ']' && this.peek(1) !== '') {
         this.i++;
-        if (this.peek() === '[') refuse(`the nested character class at index ${this.i} (a union in Java)`);
+        if (this.peek() === '[') {
+          this.refuse(`the nested character class at index ${this.i} (a union in Java)`);
+          this.parseClass(flags);
+          continue;
+        }
         const hi = single();
-        if (hi === 'set') return refuse(`a range ending in a class escape at index ${this.i}`);
+        if (hi === 'set') {
+          this.refuse(`a range ending in a class escape at index ${this.i}`);
+          continue;
+        }
         if (hi < lo) invalid(`illegal character range at index ${this.i}`);
-        if (this.peek() === '-' && this.peek(1) !== ']') refuse(`the '-' after a range at index ${this.i} (write \\-)`);
+        if (this.peek() === '-' && this.peek(1) !== ']') this.refuse(`the '-' after a range at index ${this.i} (write \\-)`);
         ranges.push([lo, hi]);
       } else ranges.push([lo, lo]);
     }
@@ -414,11 +445,43 @@ export interface JavaRegex {
   matches(text: string): boolean;
 }
 
+/**
+ * Pattern.RemoveQEQuoting: \Q...\E becomes escaped characters before the pattern is parsed, so a
+ * quantifier after it applies to its last character, and it works inside classes too.
+ */
+export function removeQEQuoting(p: string): string {
+  let i = 0;
+  while (i < p.length - 1) {
+    if (p[i] !== '\\') i += 1;
+    else if (p[i + 1] !== 'Q') i += 2;
+    else break;
+  }
+  if (i >= p.length - 1) return p;
+  let out = p.slice(0, i);
+  i += 2;
+  let inQuote = true;
+  let beginQuote = true;
+  while (i < p.length) {
+    const c = p[i++];
+    const code = c.charCodeAt(0);
+    if (code >= 128 || /[A-Za-z]/.test(c)) out += c;
+    else if (/[0-9]/.test(c)) out += inQuote && beginQuote ? `\\x3${c}` : c;
+    else if (c !== '\\') out += inQuote ? `\\${c}` : c;
+    else if (inQuote) {
+      if (p[i] === 'E') { i++; inQuote = false; } else out += '\\\\';
+    } else if (p[i] === 'Q') { i++; inQuote = true; beginQuote = true; continue; }
+    else { out += c; if (i < p.length) out += p[i++]; }
+    beginQuote = false;
+  }
+  return out;
+}
+
 /** Translates and compiles a Java pattern; throws RegexError naming the construct it cannot take. */
 export function compileJavaRegex(source: string, mode: 'find' | 'matches' = 'find'): JavaRegex {
-  const parser = new Parser(source);
+  const parser = new Parser(removeQEQuoting(source));
   const tree = parser.parseAlt({ i: false, s: false, m: false, u: false }, 0);
   if (!parser.done) invalid(`unmatched closing ')' at index ${parser.i}`);
+  if (parser.refusals.length) refuse(parser.refusals[0]);
   checkEnds(tree, true);
   const compile = (re: string): RE2JS => {
     try { return RE2JS.compile(re); } catch (err) {
