@@ -34,7 +34,7 @@ function randomPatterns(n: number, seed: number): string[] {
     '\\Q1\\E', '\\Q\\\\E', '[\\Qa-\\E]', '[a-k&&[^b]]', '[(?i)a]', '(?i)[^k]', '[\\s\\d]', '[-a]', '[\\p{Alpha}&]', '{', '}', ']', '\\1', '(?<=a)',
     '(?=b)', '\\b', '(?m)', '(?x)', '\\0101', '\\u00e9', '\\cA', '\\e', '\\t', '(?<n>', '\\G', '[\\h]', '\\H', '[^\\S]'];
   let x = seed;
-  const next = (): number => { x = (x * 1103515245 + 12345) % 2147483648; return x; };
+  const next = (): number => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x >>> 8; };
   return Array.from({ length: n }, () => Array.from({ length: 1 + (next() % 6) }, () => pieces[next() % pieces.length]).join(''));
 }
 const RANDOM = [...randomPatterns(600, 20261206), ...randomPatterns(600, 7), ...randomPatterns(Number(process.env.FUZZ_N ?? 0), Number(process.env.FUZZ_SEED ?? 1))];

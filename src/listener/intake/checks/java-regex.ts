@@ -33,7 +33,7 @@ type Node =
   | { k: 'alt'; alts: Node[] }
   | { k: 'group'; body: Node }
   | { k: 'rep'; body: Node; min: number; max: number; lazy: boolean; possessive: boolean; at: number }
-  | { k: 'atom'; re2: string; single: boolean; cp?: number; ci?: boolean }
+  | { k: 'atom'; re2: string; single: boolean; cp?: number; ci?: boolean; lineBreak?: boolean }
   | { k: 'anchor'; re2: string }
   | { k: 'end'; at: number }
   | { k: 'jz' };
@@ -298,7 +298,8 @@ class Parser {
       case 'A': case 'G': this.i++; return { k: 'anchor', re2: '\\A' };
       case 'z': this.i++; return { k: 'jz' };
       case 'Z': this.i++; return { k: 'end', at: start };
-      case 'R': this.i++; return { k: 'atom', re2: '(?:\\r\\n|[\\n\\x{B}\\f\\r\\x{85}\\x{2028}\\x{2029}])', single: false };
+      // Java's \R is atomic: it never gives back the \n of \r\n (checked where it stands, in checkEnds).
+      case 'R': this.i++; return { k: 'atom', re2: '(?:\\r\\n|[\\n\\x{B}\\f\\r\\x{85}\\x{2028}\\x{2029}])', single: false, lineBreak: true };
       default: {
         const cp = this.escapedCp();
         if (cp === null) return invalid(`illegal/unsupported escape sequence \\${c} at index ${start}`);
@@ -383,6 +384,12 @@ function checkEnds(node: Node, final: boolean): void {
     case 'seq':
       node.items.forEach((item, j) => {
         const last = j === node.items.length - 1;
+        if (item.k === 'rep' && item.body.k === 'atom' && item.body.lineBreak) refuse('a quantified \\R (Java\'s \\R is atomic: it never splits \\r\\n)');
+        if (item.k === 'atom' && item.lineBreak) {
+          const next = node.items[j + 1];
+          const safe = last ? final : next?.k === 'atom' && next.single && !RE2JS.compile(next.re2).testExact('\n');
+          if (!safe) refuse('\\R before something that can match \\n (Java\'s \\R is atomic: it never splits \\r\\n)');
+        }
         if (item.k === 'rep' && item.possessive) {
           const next = node.items[j + 1];
           const body = item.body.k === 'atom' && item.body.single ? RE2JS.compile(item.body.re2) : undefined;
