@@ -4,7 +4,9 @@
  * translation is refused, naming it. Where Java and RE2 read the same syntax differently, the
  * translation spells Java's meaning out:
  * - `.` excludes Java's line terminators (\n \r \u0085 \u2028 \u2029), not only \n;
- * - `\s` includes \x0B (RE2's [[:space:]]); `\h`, `\v`, `\R` as Java 8 defines them;
+ * - `\s` includes \x0B (RE2's [[:space:]]); `\h`, `\v`, `\R` as Java 8 defines them (`\R` is
+ *   atomic in Java: accepted only where that cannot matter);
+ * - `\Q...\E` is turned into escaped characters first, as Pattern.RemoveQEQuoting does;
  * - `(?i)` folds ASCII letters only (Java's CASE_INSENSITIVE without UNICODE_CASE);
  * - `$` and `\Z` also match before one final line terminator; they are accepted only where
  *   nothing can follow them, and find() then also tries the text without that terminator;
