@@ -183,9 +183,11 @@ describe('msgChecks as the JMS Messaging plugin evaluates them', () => {
       const body = JSON.stringify({ a: 'a'.repeat(60000) + 'b' });
       const times = [];
       for (let i = 0; i < 10; i++) {
-        const t = process.hrtime.bigint();
+        // CPU time of this process: what a message costs the daemon, whatever else the machine runs.
+        const t = process.cpuUsage();
         if (checksHold([check], new CheckDocument(body))) throw new Error('matched');
-        times.push(Number(process.hrtime.bigint() - t) / 1e6);
+        const d = process.cpuUsage(t);
+        times.push((d.user + d.system) / 1e3);
       }
       times.sort((x, y) => x - y);
       console.log(JSON.stringify({ median: times[5], all: times }));`;
@@ -216,6 +218,8 @@ describe('config check refuses what the plugin would never match, and what CVP c
     ['$.a.', '', 'field', /does not parse/],
     ["$.a[?(@.b in ['x'])]", '', 'field', /operator in/],
     ['$..a[0]', '', 'field', /deep scan/],
+    ['$.a[?(@.b =~ /(?=x)/)]', '', 'field', /filter pattern.*lookahead/],
+    ['$.a[?(@.b =~ /(x/)]', '', 'field', /does not parse.*unclosed group/],
   ];
   test.each(refused)('%s ~ %s is refused on %s', (field, expected, key, names) => {
     const problems = checkProblems({ field, expected });

@@ -6,7 +6,7 @@
  * (com.jayway.jsonpath.internal.path.*, internal.filter.*).
  */
 import { bigDecimalText, isJavaList, isJavaMap, JavaNumber, type JavaValue } from './java-json';
-import { compileJavaRegex, type JavaRegex } from './java-regex';
+import { compileJavaRegex, RegexError, type JavaRegex } from './java-regex';
 
 export class PathError extends Error {
   /** true: Jayway parses it, but CVP does not evaluate it; false: Jayway itself refuses it. */
@@ -529,7 +529,12 @@ function parseValue(cur: Cursor): Operand {
     const flags = s.slice(i + 1, j);
     if (flags && flags !== 'i') unsupported(`pattern flags /${flags} (CVP takes none or i)`);
     cur.i = j;
-    return { t: 'pattern', re: compileJavaRegex(flags ? `(?i)${body}` : body, 'matches') };
+    try {
+      return { t: 'pattern', re: compileJavaRegex(flags ? `(?i)${body}` : body, 'matches') };
+    } catch (err) {
+      if (!(err instanceof RegexError)) throw err;
+      return err.kind === 'invalid' ? invalid(`filter pattern /${body}/ ${err.message}`) : unsupported(`the filter pattern /${body}/: ${err.message}`);
+    }
   }
   const num = /^-?(\d+(\.\d+)?([eE][+-]?\d+)?)/.exec(s.slice(cur.i));
   if (num) { cur.i += num[0].length; return { t: 'num', text: num[0] }; }
