@@ -26,8 +26,17 @@ messageDir.mkdirs()
 List<Map> cases = []
 def test = { String name, Closure body -> cases << [name: name, body: body] }
 
-/** A fresh harness (fresh binding and records) per case. */
-def harness = { -> new PipelineHarness(root) }
+/** A fresh harness (fresh binding and records) per case, standing for JMS Messaging 2.x unless told. */
+def harness = { String jmsMajor = '2' -> new PipelineHarness(root, jmsMajor) }
+/** Runs body, expecting the strict plugin binding to refuse a call; returns its message. */
+def expectBindingError = { Closure body ->
+    try {
+        body.call()
+    } catch (BindingError e) {
+        return e.message
+    }
+    assert false: 'expected the plugin binding to refuse the call'
+}
 /** The group example as a mutable map. */
 def queued = { -> new JsonSlurper().parseText(queuedText) }
 def json = { Object o -> JsonOutput.toJson(o) }
@@ -187,12 +196,12 @@ test('cvpResultOf maps Jenkins results: SUCCESS passed, UNSTABLE needs_inspectio
 // --------------------------------------------------------------------------------------------- cvpReport
 
 test('cvpReport per image: one brew-build.test.complete per image, passed on SUCCESS, the whole contract filled in') {
-    def h = harness()
+    def h = harness('1')
     h.params.CVP_RUN_ID = 'run-42'
     h.env.CI_MESSAGE = queuedText
     CvpEvent ev = h.step('cvpEvent')
     long before = System.currentTimeMillis()
-    List out = h.step('cvpReport', reportArgs(ev, [buildResult: 'SUCCESS']))
+    List out = h.step('cvpReport', reportArgs(ev, [buildResult: 'SUCCESS', jmsPlugin: '1']))
     assert out.size() == 3
     assert h.sent.size() == 3
     h.sent.each { m ->
@@ -303,7 +312,7 @@ test('cvpReport per artifact: one redhat-container-group message (complete, then
     assert bodies[1].pipeline == [id: 'tower-group-1', name: 'tower-group', build: '7']
 }
 
-test('cvpReport with jmsPlugin v2 sends through activeMQPublisher(...)') {
+test('cvpReport with jmsPlugin v2 (the default) sends through activeMQPublisher(...)') {
     def h = harness()
     CvpEvent ev = h.step('cvpEvent', [text: queuedText])
     h.step('cvpReport', reportArgs(ev, [per: 'artifact', result: 'passed', jmsPlugin: 'v2', providerName: 'UMB stage']))
@@ -476,30 +485,40 @@ test('validator.Jenkinsfile: a wrong event stops it before the integration job, 
     assert h.sent.isEmpty()
 }
 
-test('trigger.Jenkinsfile sends a group test.queued on its topic; DRY_RUN sends nothing') {
-    def h = harness()
-    h.env.JOB_NAME = 'cvp/trigger'
-    h.params.ERRATA_ID = '50001'
-    h.params.IMAGES = "ansible-tower=${TOWER}\nansible-tower-memcached=\nansible-tower-messaging=${MESSAGING} id=24871245".toString()
-    h.runPipeline('pipelines/trigger.Jenkinsfile')
-    assert h.sent.size() == 1
-    assert h.sent[0].topic == 'VirtualTopic.eng.ci.redhat-container-group.test.queued'
-    assert h.sent[0].providerName == 'Red Hat UMB'
-    Map body = contents(h)[0]
-    assert body.artifact.component == 'Ansible Tower'
-    assert body.artifact.errata_id == 50001
-    assert body.artifact.images*.name == ['ansible-tower', 'ansible-tower-messaging']
-    assert body.artifact.images[1].id == 24871245
-    assert body.artifact.id ==~ /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/
-    assert body.pipeline.name == 'cvp/trigger'
-    assert h.currentBuild.description.toString().startsWith('sent: Ansible Tower errata 50001')
-    // What it sent is what the validator reads.
-    def v = harness()
-    v.env.CI_MESSAGE = h.sent[0].content
-    v.runPipeline('pipelines/validator.Jenkinsfile')
-    assert v.callsOf('build')[0].parameters.find { it.name == 'MEMCACHED_CONTAINER_IMAGE' }.value == ''
-    assert v.callsOf('build')[0].parameters.find { it.name == 'TOWER_CONTAINER_IMAGE' }.value == TOWER
-    assert v.sent.size() == 2
+test('trigger.Jenkinsfile sends a simulated group test.queued on its topic; DRY_RUN sends nothing; under both plugin majors') {
+    for (String major : ['1', '2']) {
+        def h = harness(major)
+        h.env.JOB_NAME = 'cvp/trigger'
+        h.params.ERRATA_ID = '50001'
+        h.params.JMS_PLUGIN = major
+        h.params.IMAGES = "ansible-tower=${TOWER}\nansible-tower-memcached=\nansible-tower-messaging=${MESSAGING} id=24871245".toString()
+        h.runPipeline('pipelines/trigger.Jenkinsfile')
+        assert h.sent.size() == 1
+        assert h.sent[0].api == 'v' + major
+        assert h.sent[0].topic == 'VirtualTopic.eng.ci.redhat-container-group.test.queued'
+        assert h.sent[0].providerName == 'Red Hat UMB'
+        assert h.sent[0].properties == 'CVP_SIMULATED=true'
+        Map body = contents(h)[0]
+        assert body.cvp_simulated == true
+        assert body.artifact.component == 'Ansible Tower'
+        assert body.artifact.errata_id == 50001
+        assert body.artifact.images*.name == ['ansible-tower', 'ansible-tower-messaging']
+        assert body.artifact.images[1].id == 24871245
+        assert body.artifact.id ==~ /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/
+        assert body.pipeline.name == 'cvp/trigger'
+        assert h.currentBuild.description.toString().startsWith('sent: Ansible Tower errata 50001')
+        assert h.callsOf('waitForCIMessage').isEmpty(): 'WAIT_MINUTES 0: no wait'
+        // What it sent is what the validator reads; its results carry the mark.
+        def v = harness(major)
+        v.env.CI_MESSAGE = h.sent[0].content
+        v.params.JMS_PLUGIN = major
+        v.runPipeline('pipelines/validator.Jenkinsfile')
+        assert v.callsOf('build')[0].parameters.find { it.name == 'MEMCACHED_CONTAINER_IMAGE' }.value == ''
+        assert v.callsOf('build')[0].parameters.find { it.name == 'TOWER_CONTAINER_IMAGE' }.value == TOWER
+        assert v.sent.size() == 2
+        assert contents(v)*.cvp_simulated == [true, true]
+        assert v.sent*.properties == ['CVP_SIMULATED=true'] * 2
+    }
 
     def dry = harness()
     dry.params.DRY_RUN = true
@@ -508,35 +527,133 @@ test('trigger.Jenkinsfile sends a group test.queued on its topic; DRY_RUN sends 
     assert dry.echoes.any { it.startsWith('DRY_RUN: not sent') }
 }
 
-test('listener.Jenkinsfile: CI-event trigger on its own consumer queue with the checks; starts the validator') {
+test('trigger.Jenkinsfile WAIT_MINUTES: waits with waitForCIMessage for the simulated result of the first image, under both majors') {
+    for (String major : ['1', '2']) {
+        def h = harness(major)
+        h.params.JMS_PLUGIN = major
+        h.params.WAIT_MINUTES = '30'
+        h.onWait = { Map a -> JsonOutput.toJson([test: [result: 'passed'], cvp_simulated: true]) }
+        h.runPipeline('pipelines/trigger.Jenkinsfile')
+        Map wait = h.callsOf('waitForCIMessage')[0]
+        Map data = wait    // 1.x: the step's named arguments; 2.x: the activeMQSubscriber(...) passed to it
+        assert (major == '1' ? data.providerName : data.name) == 'Red Hat UMB (queues)'
+        assert data.timeout == 30
+        assert data.overrides.topic ==~ /Consumer\.rh-jenkins-ci-plugin\.[0-9a-f-]{36}\.VirtualTopic\.eng\.ci\.brew-build\.test\.complete/
+        assert data.checks == [[field: '$.cvp_simulated', expectedValue: '^true$'], [field: '$.artifact.nvr', expectedValue: '^\\Qansible-tower-container-3.5.4-2\\E$']]
+        assert h.currentBuild.description.toString().endsWith('result passed')
+        def none = harness(major)
+        none.params.JMS_PLUGIN = major
+        none.params.WAIT_MINUTES = '1'
+        assert expectError { none.runPipeline('pipelines/trigger.Jenkinsfile') }.contains('no brew-build.test.complete for ansible-tower-container-3.5.4-2 within 1 minutes')
+    }
+}
+
+test('validator.Jenkinsfile tells an abort from a failure: aborted while the job runs, test.error saying so and ABORTED') {
     def h = harness()
-    h.env.JOB_URL = 'https://jenkins.example.com/job/cvp/job/listener/'
     h.env.CI_MESSAGE = queuedText
-    h.runPipeline('pipelines/listener.Jenkinsfile')
-    Map triggers = h.callsOf('properties')[0].find { it.$symbol == 'pipelineTriggers' }
-    Map trigger = triggers.args[0][0]
-    assert trigger.$symbol == 'ciBuildTrigger'
-    assert trigger.noSquash == true
-    assert trigger.providers.size() == 1
-    Map subscriber = trigger.providers[0]
-    assert subscriber.$symbol == 'activeMQSubscriber'
-    assert subscriber.name == 'Red Hat UMB'
-    assert subscriber.overrides.topic ==~ /Consumer\.rh-jenkins-ci-plugin\.[0-9a-f-]{36}\.VirtualTopic\.eng\.ci\.redhat-container-group\.test\.queued/
-    assert subscriber.checks.collect { [it.field, it.expectedValue] } == [
-        ['$.artifact.component', '^Ansible Tower$'],
-        ['$.artifact.type', '^redhat-container-group$'],
-        ['$.artifact.images[0].issuer', '^freshmaker$'],
-    ]
-    List builds = h.callsOf('build')
-    assert builds.size() == 1
-    assert builds[0].job == 'cvp/validator'
-    assert builds[0].wait == false
-    assert builds[0].parameters == [[$symbol: 'text', name: 'CI_MESSAGE', value: queuedText]]
+    h.onBuild = { Map a -> throw new org.jenkinsci.plugins.workflow.steps.FlowInterruptedException('aborted by tester') }
+    try {
+        h.runPipeline('pipelines/validator.Jenkinsfile')
+        assert false: 'the abort should end the validator'
+    } catch (InterruptedException e) {
+        assert e.message == 'aborted by tester'
+    }
+    assert h.currentBuild.result == 'ABORTED'
+    assert h.sent*.topic == ['VirtualTopic.eng.ci.brew-build.test.error'] * 3
+    assert contents(h)[0].error.reason == 'the validator was aborted while Pipelines/openshift-integration-pipeline ran'
+    // The integration build itself aborted: no verdict, test.error, and the validator ends ABORTED too.
+    def a = harness()
+    a.env.CI_MESSAGE = queuedText
+    a.onBuild = { Map x -> [result: 'ABORTED', absoluteUrl: 'https://jenkins.example.com/job/x/9/', number: 9] }
+    a.runPipeline('pipelines/validator.Jenkinsfile')
+    assert a.sent*.topic == ['VirtualTopic.eng.ci.brew-build.test.error'] * 3
+    assert a.currentBuild.result == 'ABORTED'
+    // A failing integration build is a verdict: test.complete failed, the validator FAILURE.
+    def f = harness()
+    f.env.CI_MESSAGE = queuedText
+    f.onBuild = { Map x -> [result: 'FAILURE', absoluteUrl: 'https://jenkins.example.com/job/x/9/', number: 9] }
+    f.runPipeline('pipelines/validator.Jenkinsfile')
+    assert contents(f)*.test*.result == ['failed'] * 3
+    assert f.currentBuild.result == 'FAILURE'
+}
+
+test('listener.Jenkinsfile: CI-event trigger on its own consumer queue with the checks as maps; starts the validator; both majors') {
+    for (String major : ['1', '2']) {
+        def h = harness(major)
+        h.env.JOB_URL = 'https://jenkins.example.com/job/cvp/job/listener/'
+        h.env.CI_MESSAGE = queuedText
+        h.params.JMS_PLUGIN = major
+        h.runPipeline('pipelines/listener.Jenkinsfile')
+        Map triggers = h.callsOf('properties')[0].find { it.$symbol == 'pipelineTriggers' }
+        Map trigger = triggers.args[0][0]
+        assert trigger.$symbol == 'ciBuildTrigger'
+        assert trigger.noSquash == true
+        List providers = major == '1' ? trigger.providerList : trigger.providers
+        assert providers.size() == 1
+        Map subscriber = providers[0]
+        assert subscriber.$symbol == 'activeMQSubscriber'
+        assert subscriber.name == 'Red Hat UMB (queues)'
+        assert subscriber.overrides.topic ==~ /Consumer\.rh-jenkins-ci-plugin\.[0-9a-f-]{36}\.VirtualTopic\.eng\.ci\.redhat-container-group\.test\.queued/
+        assert subscriber.checks == [
+            [field: '$.artifact.component', expectedValue: '^Ansible Tower$'],
+            [field: '$.artifact.type', expectedValue: '^redhat-container-group$'],
+            [field: '$.artifact.images[0].issuer', expectedValue: '^freshmaker$'],
+        ]
+        List builds = h.callsOf('build')
+        assert builds.size() == 1
+        assert builds[0].job == 'cvp/validator'
+        assert builds[0].wait == false
+        assert builds[0].parameters == [[$symbol: 'text', name: 'CI_MESSAGE', value: queuedText], [$symbol: 'string', name: 'JMS_PLUGIN', value: major]]
+    }
 
     def idle = harness()
     idle.runPipeline('pipelines/listener.Jenkinsfile')
     assert idle.callsOf('build').isEmpty()
     assert idle.callsOf('properties').size() == 1: 'a run without a message still registers the trigger'
+}
+
+test('listener.Jenkinsfile keeps its queue: a given QUEUE_UUID is used; a derived one becomes the default, so a renamed job keeps it') {
+    String mine = '85dd57c6-9e86-11e9-8de4-c85b7686606c'
+    def given = harness()
+    given.params.QUEUE_UUID = mine
+    given.runPipeline('pipelines/listener.Jenkinsfile')
+    Map trigger = given.callsOf('properties')[0].find { it.$symbol == 'pipelineTriggers' }.args[0][0]
+    assert trigger.providers[0].overrides.topic == "Consumer.rh-jenkins-ci-plugin.${mine}.VirtualTopic.eng.ci.redhat-container-group.test.queued".toString()
+
+    def first = harness()
+    first.env.JOB_URL = 'https://jenkins.example.com/job/cvp/job/listener/'
+    first.runPipeline('pipelines/listener.Jenkinsfile')
+    Map declared = first.callsOf('properties')[0].find { it.$symbol == 'parameters' }.args[0].find { it.name == 'QUEUE_UUID' }
+    String derived = declared.defaultValue
+    assert derived ==~ /[0-9a-f-]{36}/
+    // Renamed: another URL, but the job's parameter (its default) still holds the uuid.
+    def renamed = harness()
+    renamed.env.JOB_URL = 'https://jenkins.example.com/job/cvp/job/listener-renamed/'
+    renamed.params.QUEUE_UUID = derived
+    renamed.runPipeline('pipelines/listener.Jenkinsfile')
+    Map again = renamed.callsOf('properties')[0].find { it.$symbol == 'pipelineTriggers' }.args[0][0]
+    assert again.providers[0].overrides.topic.contains(derived)
+}
+
+test('the plugin binding is strict: each major refuses the other major\'s shapes, unknown parameters and msgCheck') {
+    def one = harness('1')
+    assert expectBindingError { one.step('cvpSendMessage', [topic: 't', body: [a: 1], jmsPlugin: '2']) }.contains('sendCIMessage: positional arguments')
+    def two = harness('2')
+    assert expectBindingError { two.step('cvpSendMessage', [topic: 't', body: [a: 1], jmsPlugin: '1']) }.contains("sendCIMessage: no parameter 'providerName'")
+    assert expectBindingError { two.step('cvpCiTrigger', [jmsPlugin: '1', provider: 'p', queue: 'Consumer.x.y.VirtualTopic.t', checks: []]) }.contains("ciBuildTrigger: no parameter 'providerList'")
+    assert expectBindingError { two.step('cvpWaitForMessage', [jmsPlugin: '1', provider: 'p', queue: 'Consumer.x.y.VirtualTopic.t']) }.contains("waitForCIMessage: no parameter 'providerName'")
+    assert expectBindingError { ((Closure) two.binding.getVariable('activeMQSubscriber')).call([[name: 'p', useQueues: true]] as Object[]) }.contains("no parameter 'useQueues'")
+    assert expectBindingError { ((Closure) one.binding.getVariable('activeMQSubscriber')).call([[name: 'p', useFiles: true]] as Object[]) }.contains("no parameter 'useFiles'")
+    assert expectBindingError { ((Closure) two.binding.getVariable('activeMQSubscriber')).call([[name: 'p', checks: [[field: '$.a', expected: 'x']]]] as Object[]) }.contains("no parameter 'expected' in MsgCheck")
+    def subscriber = ((Closure) two.binding.getVariable('activeMQSubscriber')).call([[name: 'p']] as Object[])
+    assert expectBindingError { ((Closure) two.binding.getVariable('sendCIMessage')).call([subscriber] as Object[]) }.contains('sendCIMessage needs activeMQPublisher')
+    try {
+        two.binding.getVariable('msgCheck')
+        assert false: 'msgCheck exists only in Job DSL'
+    } catch (MissingPropertyException expected) {
+        assert expected.property == 'msgCheck'
+    }
+    assert expectError { two.step('cvpCiTrigger', [provider: 'p', queue: 'Consumer.x.y.VirtualTopic.t', checks: [[field: '$.a', expected: 'x']]]) }.contains('checks[0]: expected [field: <JSONPath>, expectedValue: <regex>]')
 }
 
 // ------------------------------------------------------------------------------------------------ runner
@@ -562,7 +679,7 @@ cases.each { Map c ->
         }
     }
 }
-new File(outDir, 'report.json').text = JsonOutput.toJson([cases: results, messages: written])
+new File(outDir, 'report.json').text = JsonOutput.toJson([cases: results, messages: written, pluginCalls: PipelineHarness.pluginCallsSeen as List])
 int failed = results.count { !it.ok }
 println "${results.size() - failed} passed, ${failed} failed, ${written} messages written"
 System.exit(failed == 0 ? 0 : 1)

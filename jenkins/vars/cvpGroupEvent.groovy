@@ -20,6 +20,8 @@ import groovy.json.JsonOutput
  *   contact       [name:, team:, docs:, email:] (required)
  *   runUrl        default env.BUILD_URL; logUrl default runUrl + 'console'
  *   pipelineId    default cvp-<groupId>; pipelineName default env.JOB_NAME, else 'cvp-trigger'
+ *   simulated     true: the body carries cvp_simulated: true, so that results for it are never taken
+ *                 for real ones (the validator's reports and CVP honour the mark)
  * Fails the build listing every problem. Prints the event.
  */
 def call(Map args = [:]) {
@@ -76,6 +78,9 @@ def call(Map args = [:]) {
         type: type,
         category: category,
         note: args.note)
+    if (args.simulated) {
+        body.cvp_simulated = true
+    }
     echo "cvpGroupEvent:\n${JsonOutput.prettyPrint(JsonOutput.toJson(body))}"
     return body
 }

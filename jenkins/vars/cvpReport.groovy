@@ -27,9 +27,11 @@ import com.example.cvp.Values
  *   pipelineName  default env.JOB_NAME (else namespace); pipeline.build is env.BUILD_NUMBER when set
  *   system        list of [architecture:, os:, provider:] (test.complete; default [])
  *   note          optional note
- *   providerName  default 'Red Hat UMB';  jmsPlugin  'v1' (default) or 'v2', see cvpSendMessage
+ *   providerName  the provider to publish with, default 'Red Hat UMB' (useQueues off);
+ *   jmsPlugin     the JMS Messaging plugin's major, '1' or '2' (default), see cvpSendMessage
  *
- * Every message carries the JMS property CVP_RUN_ID when the event view has a run id.
+ * Every message carries the JMS property CVP_RUN_ID when the event view has a run id; the results of
+ * a simulated event (event.simulated) carry cvp_simulated: true and the JMS property CVP_SIMULATED.
  * Fails the build listing every problem with the arguments before anything is sent.
  * Returns the list of [topic:, body:, messageId:] it sent, in order.
  */
@@ -105,6 +107,10 @@ def call(Map args = [:]) {
     List<Map> sent = []
     for (Map m : messages) {
         Map body = CiMessage.finished(m)
+        if (event.simulated) {
+            // Results of a simulated event carry its mark, so that no one takes them for real ones.
+            body[CvpEvent.SIMULATED_FIELD] = true
+        }
         String topic = CiMessage.topic(body.artifact.type.toString(), m.stage.toString())
         String what = m.stage == 'complete' ? "result ${m.result}" : "error: ${m.reason}"
         String item = body.artifact.nvr ?: body.artifact.id
@@ -114,7 +120,7 @@ def call(Map args = [:]) {
         String messageId = messageIdOf(cvpSendMessage(
             topic: topic,
             body: body,
-            properties: [CVP_RUN_ID: event.runId ?: null],
+            properties: [CVP_RUN_ID: event.runId ?: null, (CvpEvent.SIMULATED_PROPERTY): event.simulated ? 'true' : null],
             providerName: args.providerName,
             jmsPlugin: args.jmsPlugin))
         sent << [topic: topic, body: body, messageId: messageId]

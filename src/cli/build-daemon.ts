@@ -7,6 +7,7 @@ import { PrintedResults } from '../adapters/resultsdb/printed-results';
 import { ResultsDbSink } from '../adapters/resultsdb/resultsdb-sink';
 import { ConsoleNotifier } from '../adapters/slack/console-notifier';
 import { HttpReleaseHook } from '../adapters/release/http-release-hook';
+import { HttpLookup } from '../adapters/lookup/http-lookup';
 import { PrometheusMetrics } from '../adapters/metrics/prometheus-metrics';
 import { Redactor } from '../config/redactor';
 import { tlsOptions } from './tls-files';
@@ -174,6 +175,8 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
       runUrl: config.ci_messages.run_url ?? 'https://cvp.invalid/runs/{run_id}',
     } : undefined,
     pipelineTopics: config.pipeline_results?.topics,
+    ...(config.rules.some((r) => r.lookups?.length) ? { lookup: new HttpLookup({ fetch: rt.fetch }) } : {}),
+    maxParameterLength: config.limits?.max_parameter_length ?? 4096,
     leaseMs: durationMs(config.journal?.lease, 120_000),
     retention: retentionMs > 0 ? { maxAgeMs: retentionMs, batch: 2_000, intervalMs: Math.min(retentionMs, 10 * 60_000) } : undefined,
     triggerRate: config.jenkins?.max_triggers_per_second

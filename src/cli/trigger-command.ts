@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { SIMULATED_FIELD, SIMULATED_HEADER } from '../listener/intake/simulated';
 import { StompBus } from '../adapters/bus/stomp-bus';
 import type { EventView } from '../listener/views/event-view';
 import type { Logger } from '../listener/ports';
@@ -43,6 +44,8 @@ export async function runTrigger(args: TriggerArgs, io: TriggerIo): Promise<numb
     if (args.topic) topic = args.topic;
   }
   for (const s of args.set) applySet(body, s);
+  // A tester's event: marked, so its results are kept apart and can never be taken for real ones.
+  body[SIMULATED_FIELD] = true;
   topic = topic.replace(/^\/topic\//, '');
 
   const validity = new EventValidator(schemasDir).validate(topic, body);
@@ -71,7 +74,7 @@ async function sendToBroker(args: TriggerArgs, topic: string, text: string, io: 
     reconnectDelayMs: 500, maxReconnectDelayMs: 2_000, prefetch: 1, log: io.log, publishWaitMs: 15_000,
   });
   try {
-    await bus.publish(`/topic/${topic}`, text, {});
+    await bus.publish(`/topic/${topic}`, text, { [SIMULATED_HEADER]: 'true' });
   } finally {
     await bus.close();
   }

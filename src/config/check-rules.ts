@@ -1,5 +1,6 @@
+import { lookupProblems } from '../listener/dispatch/lookups';
+import { checkProblems } from '../listener/intake/checks/jms-check';
 import { expressionError } from '../listener/intake/expression';
-import { JSONPath } from 'jsonpath-plus';
 import type { CvpConfig } from './config';
 
 type Where = (path: Array<string | number>, key?: string) => string;
@@ -7,24 +8,6 @@ type Where = (path: Array<string | number>, key?: string) => string;
 /** The parser the core compiles rules with, so a config that passes the check always compiles. */
 export function jmespathError(expr: string): string | null {
   return expressionError(expr);
-}
-
-export function jsonPathError(path: string): string | null {
-  try {
-    JSONPath({ path, json: {}, wrap: true });
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-export function regexError(source: string): string | null {
-  try {
-    new RegExp(source);
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
 }
 
 export function isLoopback(host: string): boolean {
@@ -42,11 +25,21 @@ export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: str
     else names.set(rule.name, i);
     if (!knowsTopic(rule.topic)) problems.push(`${at([...base, 'topic'])}: no schema for topic ${rule.topic}, so its messages could never be validated`);
     (rule.checks ?? []).forEach((check, j) => {
-      const pathErr = jsonPathError(check.field);
-      if (pathErr) problems.push(`${at([...base, 'checks', j, 'field'])}: JSONPath ${check.field} does not parse: ${pathErr}`);
-      const reErr = regexError(check.expected);
-      if (reErr) problems.push(`${at([...base, 'checks', j, 'expected'])}: regular expression does not compile: ${reErr}`);
+      // What the plugin would never match, and what CVP cannot evaluate exactly as the plugin does.
+      const found = checkProblems(check);
+      if (found.field) problems.push(`${at([...base, 'checks', j, 'field'])}: ${found.field}`);
+      if (found.expected) problems.push(`${at([...base, 'checks', j, 'expected'])}: ${found.expected}`);
     });
+    const lookupNames = new Set<string>();
+    (rule.lookups ?? []).forEach((lookup, j) => {
+      if (lookupNames.has(lookup.name)) problems.push(`${at([...base, 'lookups', j, 'name'])}: lookup name "${lookup.name}" is used twice in this rule`);
+      lookupNames.add(lookup.name);
+      for (const p of lookupProblems(lookup)) problems.push(`${at([...base, 'lookups', j, ...p.key])}: ${p.problem}`);
+    });
+    const ciName = rule.ci_message && rule.ci_message !== true ? rule.ci_message.name ?? 'CI_MESSAGE' : 'CI_MESSAGE';
+    if (rule.ci_message && rule.parameters?.[ciName] !== undefined) {
+      problems.push(`${at([...base, 'parameters', ciName])}: ${ciName} is the whole event (ci_message); give this parameter another name`);
+    }
     for (const [name, expr] of Object.entries(rule.parameters ?? {})) {
       const err = jmespathError(expr);
       if (err) problems.push(`${at([...base, 'parameters', name])}: JMESPath ${expr} does not parse: ${err}`);

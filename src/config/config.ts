@@ -53,6 +53,29 @@ export interface SlackConfig { token?: string; channel: string; api_url?: string
 
 export interface CheckConfig { field: string; expected: string }
 
+/** The whole event as one job parameter, as the JMS Messaging plugin's trigger passes it. */
+export type CiMessageConfig = boolean | { name?: string; max_bytes?: number };
+
+/** An HTTP GET made for the event, whose JSON answer gives job parameters. */
+export interface LookupConfig {
+  name: string;
+  /** URL template: each {expression} is JMESPath over the event, percent-encoded into the URL. */
+  url: string;
+  /** Job parameter → JMESPath over the JSON answer. */
+  parameters: Record<string, string>;
+  /** Secret for the Authorization header: ${VAR} or VAR_FILE, like every token. */
+  token?: string;
+  /** Authorization scheme put before the token (default Bearer). */
+  token_scheme?: string;
+  timeout?: Duration;
+  /** How long an answer is reused for the same URL (default 5m; 0: never). */
+  cache?: Duration;
+  /** Attempts before a failing lookup ends the run as ERROR (default 5). */
+  attempts?: number;
+  /** Largest answer taken, in bytes (default 1 MiB). */
+  max_bytes?: number;
+}
+
 export interface RuleConfig {
   name: string;
   topic: string;
@@ -60,6 +83,8 @@ export interface RuleConfig {
   executor?: 'jenkins' | 'command';
   job: string;
   parameters?: Record<string, string>;
+  ci_message?: CiMessageConfig;
+  lookups?: LookupConfig[];
   timeout?: Duration;
   report: { testcase: string; per?: 'image' | 'artifact'; type?: string; rebuilt?: string; group?: boolean; docs?: string; scenario?: string };
   product?: string;

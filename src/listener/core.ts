@@ -13,6 +13,7 @@ import { JournalHealth } from './journal-health';
 import { ownerId } from './owner';
 import type { Bus, Clock, Executor, Logger, Metrics, Notifier, ReleaseHook, ResultSink } from './ports';
 import type { Journal, RetentionPolicy } from './ports/journal';
+import type { Lookup } from './ports/lookup';
 import { Tracker } from './tracking/tracker';
 
 export interface CoreDeps {
@@ -47,6 +48,9 @@ export interface CoreDeps {
   /** Triggers per second per executor, shared by every daemon of the journal. */
   triggerRate?: Map<string, BucketPolicy>;
   checkJob?: DispatcherDeps['checkJob'];
+  /** Makes the HTTP GETs of rules' lookups. */
+  lookup?: Lookup;
+  maxParameterLength?: number;
   startupChecks?: () => Promise<void>;
   retention?: RetentionPolicy & { intervalMs: number };
   /** A notice's key (Slack metadata); random by default. */
@@ -89,6 +93,7 @@ export function createCore(d: CoreDeps): Core {
   const common = { journal: d.journal, executors: d.executors, reporter, outcomes: d.outcomes, clock: d.clock, log: d.log, metrics: d.metrics, owner, leaseMs };
   const dispatcher = new Dispatcher({
     ...common, random: d.random, retry: d.retry, triggerRate: d.triggerRate, maxInFlight: d.router.inFlightLimits(), checkJob: d.checkJob,
+    rules: (name) => d.router.rule(name), lookup: d.lookup, maxParameterLength: d.maxParameterLength,
   });
   const tracker = new Tracker({ ...common, pollIntervalMs: d.pollIntervalMs, maxPollsPerSecond: d.maxPollsPerSecond });
   const outbox = new Outbox({

@@ -4,6 +4,7 @@ import { SqliteJournal } from '../../src/adapters/store/sqlite/sqlite-journal';
 import { durationMs } from '../../src/config/config';
 import { compileRules } from '../../src/listener/intake/rules';
 import type { ProductPolicy } from '../../src/listener/gate/gate-keeper';
+import type { Lookup, ReleaseHook } from '../../src/listener/ports';
 import type { RuleConfig } from '../../src/config/config';
 import { createCore, type Core } from '../../src/listener/core';
 import { defaultOutcomes } from '../../src/listener/domain/outcome';
@@ -52,7 +53,9 @@ export interface Harness extends Core {
   settle(): Promise<void>;
 }
 
-export function coreHarness(opts: { rules?: RuleConfig[]; journalPath?: string; timeoutMs?: number; products?: ProductPolicy[]; owner?: string } = {}): Harness {
+export function coreHarness(opts: {
+  rules?: RuleConfig[]; journalPath?: string; timeoutMs?: number; products?: ProductPolicy[]; owner?: string; lookup?: Lookup; release?: ReleaseHook;
+} = {}): Harness {
   const clock = new FakeClock();
   const bus = new FakeBus();
   const executor = new FakeExecutor();
@@ -69,7 +72,7 @@ export function coreHarness(opts: { rules?: RuleConfig[]; journalPath?: string; 
     clock, log, random: () => 0.5, outcomes: defaultOutcomes, limits: { maxBytes: 64 * 1024, maxDepth: 20 },
     pollIntervalMs: new Map([['jenkins', 10_000]]), maxPollsPerSecond: new Map([['jenkins', 1_000]]),
     notices: { advisoryUrl: 'https://errata.example.com/advisory/{id}', channel: '#cvp' }, writeQueued: true,
-    products: new Map((opts.products ?? []).map((p) => [p.name, p])), owner: opts.owner,
+    products: new Map((opts.products ?? []).map((p) => [p.name, p])), owner: opts.owner, lookup: opts.lookup, release: opts.release,
   });
   const settle = async () => {
     for (let i = 0; i < 50; i++) {

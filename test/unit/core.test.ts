@@ -262,3 +262,60 @@ describe('cluster-wide rules, driven through a fake bus', () => {
     }
   });
 });
+
+describe('tester\'s events and lookups, driven through a fake bus', () => {
+  it('keeps a simulated event\'s results apart (typed _simulated) and never releases its gate, even with the knob on', async () => {
+    const calls: string[] = [];
+    const product = { name: 'Ansible Tower', required: { 'brew-build': ['ansible-tower-35.default.integration'] }, release: 'on' as const, releaseAction: { http: { url: 'https://release.example.com/api', method: 'POST' as const } } };
+    const h = coreHarness({ rules: [{ ...towerRule, product: product.name }], products: [product], release: { call: async (url) => { calls.push(url); } } });
+    try {
+      await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent((e) => { e.cvp_simulated = true; })));
+      await h.settle();
+      h.executor.finish(h.executor.builds[0].runId, 'SUCCESS');
+      h.clock.advance(10_000);
+      await h.settle();
+      expect(new Set(h.results.results.map((r) => r.data.type))).toEqual(new Set(['brew-build_simulated', 'redhat-container-group_simulated']));
+      expect(h.results.results.every((r) => r.data.cvp_simulated === 'true')).toBe(true);
+      const decisions = await h.journal.decisions(undefined, 10);
+      expect(decisions.map((d) => [d.decision, d.action])).toEqual([['pass', 'would_release']]);
+      expect(calls).toEqual([]);
+    } finally {
+      await h.journal.close();
+    }
+  });
+
+  it('computes parameters from a lookup before the trigger, retrying a transient failure, and ends the run as ERROR when it keeps failing', async () => {
+    const answers: Array<unknown> = [transientError('PEER_UNAVAILABLE', 'errata answered 503'), { product_version: 'RHEL-8-TOWER-3.5' }];
+    const asked: string[] = [];
+    const lookup = {
+      get: async (url: string) => {
+        asked.push(url);
+        const a = answers.shift() ?? permanentError('PEER_REJECTED', 'errata answered 404');
+        if (a instanceof Error) throw a;
+        return a;
+      },
+    };
+    const rule = { ...towerRule, lookups: [{ name: 'errata', url: 'https://errata.example.com/api/v1/erratum/{artifact.errata_id}', parameters: { PRODUCT_VERSION: 'product_version' }, attempts: 2 }] };
+    const h = coreHarness({ rules: [rule], lookup });
+    try {
+      await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent()));
+      await h.settle();
+      expect(h.executor.builds).toHaveLength(0);
+      h.clock.advance(60_000);
+      await h.settle();
+      expect(asked).toEqual(['https://errata.example.com/api/v1/erratum/47960', 'https://errata.example.com/api/v1/erratum/47960']);
+      expect(h.executor.builds[0].parameters.PRODUCT_VERSION).toBe('RHEL-8-TOWER-3.5');
+      // A second event whose lookup keeps failing ends as ERROR with the reason.
+      await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent((e) => { e.artifact.id = 'another'; })));
+      await h.settle();
+      h.clock.advance(60_000);
+      await h.settle();
+      expect(h.executor.builds).toHaveLength(1);
+      const errors = h.results.results.filter((r) => r.outcome === 'ERROR');
+      expect(errors.length).toBeGreaterThan(0);
+      expect(String(errors[0].data.error_reason)).toMatch(/404/);
+    } finally {
+      await h.journal.close();
+    }
+  });
+});

@@ -48,6 +48,26 @@ interface CompileReport {
 interface VarsReport {
   cases: Array<{ name: string; ok: boolean; error: string | null }>;
   messages: number;
+  /** "<major>:<step or symbol>" of every JMS Messaging call the strict binding checked. */
+  pluginCalls: string[];
+}
+
+/** The plugin's step and describable names, per major, generated from its source (jenkins/test/binding/). */
+interface BindingTable {
+  plugin: string;
+  majors: Record<string, { tag: string; commit: string; describables: Record<string, { kind: string; class: string; parameters: Record<string, string> }> }>;
+}
+const BINDING_FILE = path.join(JENKINS, 'test', 'binding', 'jms-plugin-steps.json');
+const PLUGIN_STEPS = ['sendCIMessage', 'waitForCIMessage', 'ciBuildTrigger', 'activeMQSubscriber', 'activeMQPublisher'];
+/** The only files that call the plugin: every other file goes through their steps. */
+const PLUGIN_CALLERS = ['vars/cvpCiTrigger.groovy', 'vars/cvpSendMessage.groovy', 'vars/cvpWaitForMessage.groovy'];
+
+/** Groovy source without its comments and string literals' contents (enough to find calls). */
+function codeOf(text: string): string {
+  return text
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, "''")
+    .replace(/\/\/.*$/gm, '');
 }
 interface SentMessage {
   case: string;
@@ -112,6 +132,47 @@ describe('jenkins/ (shared library and pipelines)', () => {
     expect(declared).toBeGreaterThan(0);
     expect(report.cases).toHaveLength(declared);
     expect(report.cases.filter((c) => !c.ok).map((c) => `${c.name}: ${c.error}`)).toEqual([]);
+  });
+
+  describe('binding to the JMS Messaging plugin (strict: names and shapes from the plugin\'s source, both majors)', () => {
+    const table = JSON.parse(fs.readFileSync(BINDING_FILE, 'utf8')) as BindingTable;
+
+    it('has the generated table of step and describable parameters for the 1.x and 2.x tags', () => {
+      expect(table.plugin).toBe('jenkinsci/jms-messaging-plugin');
+      expect(Object.keys(table.majors).sort()).toEqual(['1', '2']);
+      expect(table.majors['1'].tag).toMatch(/^parent-1\./);
+      expect(table.majors['2'].tag).toMatch(/^parent-2\./);
+      for (const major of ['1', '2']) {
+        expect(table.majors[major].commit).toMatch(/^[0-9a-f]{40}$/);
+        for (const name of [...PLUGIN_STEPS, 'MessagingProviderOverrides', 'MsgCheck']) {
+          expect(Object.keys(table.majors[major].describables[name]?.parameters ?? {})).not.toHaveLength(0);
+        }
+      }
+      // The differences the library must follow (read in CIMessageSenderStep, CIBuildTrigger at both tags).
+      expect(Object.keys(table.majors['1'].describables.sendCIMessage.parameters)).toContain('providerName');
+      expect(Object.keys(table.majors['2'].describables.sendCIMessage.parameters)).toEqual(['providerData']);
+      expect(Object.keys(table.majors['1'].describables.ciBuildTrigger.parameters)).toContain('providerList');
+      expect(table.majors['2'].describables.ciBuildTrigger.parameters.providers).toBe('List<ProviderData>');
+      expect(table.majors['1'].describables.MsgCheck.parameters).toEqual({ expectedValue: 'String', field: 'String' });
+    });
+
+    it('calls the plugin only from the three steps made for it, and never msgCheck (Job DSL only)', () => {
+      const offenders: string[] = [];
+      for (const file of sources.filter((f) => !f.startsWith('test/'))) {
+        const code = codeOf(fs.readFileSync(path.join(JENKINS, file), 'utf8'));
+        if (/\bmsgCheck\s*\(/.test(code)) offenders.push(`${file}: msgCheck(...) exists only in Job DSL; in Pipeline checks are [field:, expectedValue:] maps`);
+        for (const step of PLUGIN_STEPS) {
+          if (new RegExp(`\\b${step}\\s*\\(`).test(code) && !PLUGIN_CALLERS.includes(file)) offenders.push(`${file}: calls ${step}(...) directly; use cvpSendMessage, cvpCiTrigger or cvpWaitForMessage`);
+        }
+      }
+      expect(offenders).toEqual([]);
+    });
+
+    it('exercised every plugin call of the library under both majors, each checked against the table', () => {
+      const report = JSON.parse(fs.readFileSync(path.join(outDir, 'report.json'), 'utf8')) as VarsReport;
+      const expected = ['1', '2'].flatMap((m) => ['sendCIMessage', 'waitForCIMessage', 'ciBuildTrigger', 'activeMQSubscriber'].map((s) => `${m}:${s}`));
+      expect(report.pluginCalls).toEqual(expect.arrayContaining([...expected, '2:activeMQPublisher']));
+    });
   });
 
   describe('messages the library sent in those cases', () => {

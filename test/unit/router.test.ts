@@ -1,3 +1,4 @@
+import { CheckDocument, compileCheck } from '../../src/listener/intake/checks/jms-check';
 import { checkHolds } from '../../src/listener/intake/router';
 import { slackEscape, boundParameter } from '../../src/listener/intake/sanitize';
 import { jsonDepth, safeParse } from '../../src/validator/safe-parse';
@@ -6,14 +7,15 @@ import { jsonPath } from '../../src/validator/readable-errors';
 const event = { artifact: { component: 'Ansible Tower', images: [{ issuer: 'freshmaker', id: 42 }], errata_id: 47960 } };
 
 describe('rule checks, as the Jenkins CI-event trigger does them', () => {
+  const holds = (field: string, expected: string): boolean => checkHolds(new CheckDocument(JSON.stringify(event)), [compileCheck({ field, expected })]);
   it('finds the regular expression anywhere in the value', () => {
-    expect(checkHolds(event, { field: '$.artifact.component', expected: /Tower/ })).toBe(true);
-    expect(checkHolds(event, { field: '$.artifact.component', expected: /^Tower$/ })).toBe(false);
+    expect(holds('$.artifact.component', 'Tower')).toBe(true);
+    expect(holds('$.artifact.component', '^Tower$')).toBe(false);
   });
   it('fails when the field is missing, and reads numbers as text', () => {
-    expect(checkHolds(event, { field: '$.artifact.nope', expected: /.*/ })).toBe(false);
-    expect(checkHolds(event, { field: '$.artifact.errata_id', expected: /^479/ })).toBe(true);
-    expect(checkHolds(event, { field: '$.artifact.images[0].issuer', expected: /freshmaker/ })).toBe(true);
+    expect(holds('$.artifact.nope', '.*')).toBe(false);
+    expect(holds('$.artifact.errata_id', '^479')).toBe(true);
+    expect(holds('$.artifact.images[0].issuer', 'freshmaker')).toBe(true);
   });
 });
 

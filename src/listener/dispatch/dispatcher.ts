@@ -3,6 +3,9 @@ import { backoff } from '../backoff';
 import type { BucketPolicy, Run } from '../domain';
 import type { BuildRef, Executor } from '../ports';
 import type { RunTransition } from '../ports/journal';
+import type { CompiledRule } from '../intake/router';
+import type { Lookup } from '../ports/lookup';
+import { lookupVerdict, prepareParameters } from './lookups';
 import { finishRun, supersedeRun, transition, type RunDeps } from './run-deps';
 
 export interface DispatcherDeps extends RunDeps {
@@ -19,6 +22,10 @@ export interface DispatcherDeps extends RunDeps {
    * reason it cannot be used, or null. Rules with a literal job are checked at start.
    */
   checkJob?: (executor: Executor, job: string, run: Run) => Promise<string | null>;
+  /** The rule a run names, for what is done before its trigger (lookups, the whole event's limit). */
+  rules?: (name: string) => CompiledRule | undefined;
+  lookup?: Lookup;
+  maxParameterLength?: number;
 }
 
 /**
@@ -90,8 +97,20 @@ export class Dispatcher {
     if (run.supersededBy) return supersedeRun(this.deps, run, 'triggering');
     const unusable = await this.jobProblem(executor, run);
     if (unusable) return this.fail(run, unusable);
+    let parameters = run.parameters;
+    const rule = this.deps.rules?.(run.rule);
+    if (rule) {
+      try {
+        parameters = await prepareParameters(rule.config, run.parameters, rule.lookups ?? [], run.lookups ?? [], this.deps.lookup,
+          { maxParameterLength: this.deps.maxParameterLength ?? 4096 });
+      } catch (err) {
+        const v = lookupVerdict(err, run.attempts + 1, Math.max(1, ...(rule.lookups ?? []).map((l) => l.attempts)));
+        if (!v.retry) return this.fail(run, v.reason);
+        return this.later(run, err, 'a lookup failed', v.retryAfterMs);
+      }
+    }
     try {
-      const ref = await executor.trigger(run.job, { ...run.parameters, CVP_RUN_ID: run.id }, run.id);
+      const ref = await executor.trigger(run.job, { ...parameters, CVP_RUN_ID: run.id }, run.id);
       log.info({ runId: run.id, messageId: run.messageId, job: run.job, ref }, 'build triggered');
       return this.started(run, ref);
     } catch (err) {
@@ -119,9 +138,9 @@ export class Dispatcher {
   }
 
   /** Left in `triggering`, due again after a backoff: the next attempt looks the run up first. */
-  private later(run: Run, err: unknown, what: string): RunTransition {
+  private later(run: Run, err: unknown, what: string, atLeastMs = 0): RunTransition {
     const n = run.attempts + 1;
-    const delay = backoff(n, this.random, this.deps.retry?.baseMs ?? 1_000, this.deps.retry?.maxMs ?? 300_000);
+    const delay = Math.max(atLeastMs, backoff(n, this.random, this.deps.retry?.baseMs ?? 1_000, this.deps.retry?.maxMs ?? 300_000));
     this.deps.log.warn({ runId: run.id, job: run.job, err: describeError(err), retryInMs: delay }, `${what}; will retry`);
     return transition(run, 'triggering', { attempts: n, nextPollAt: this.deps.clock.now() + delay, errorReason: describeError(err) });
   }

@@ -32,6 +32,8 @@ export interface GateSubject {
   items: ItemRef[];
   context: RunContext;
   channel?: string;
+  /** A tester's simulated event: decided as any other, never released. */
+  simulated?: boolean;
 }
 
 export interface Gate extends GateSubject {

@@ -44,6 +44,13 @@ export interface RunPlan {
   testcaseDocs?: string;
   /** `data.scenario` of this run's results: results of one case in different scenarios are kept apart. */
   scenario?: string;
+  /** The rule's lookups, their URLs filled from the event (never a secret): resolved before the trigger. */
+  lookups?: Array<{ name: string; url?: string; problem?: string }>;
+  /**
+   * The event was simulated (a tester's): its results are typed `<type>_simulated`, so ResultsDB
+   * and Greenwave never take them for real ones, and its gate never releases.
+   */
+  simulated?: boolean;
 }
 
 /** Every item a run writes results for: those under test and the group itself. */

@@ -96,6 +96,8 @@ export interface DecisionNoticeInput {
   reasons: GateReason[];
   channel?: string;
   changed: boolean;
+  /** A tester's simulated event: never released, whatever the knob says. */
+  simulated?: boolean;
 }
 
 const ACTION_TEXT: Record<string, string> = {
@@ -114,7 +116,9 @@ export function decisionNotice(d: DecisionNoticeInput, opts: NoticeOptions): Not
   const icon = d.decision === 'pass' ? ':white_check_mark:' : ':no_entry:';
   const lines = d.reasons.slice(0, 20).map((r) => `• ${slackEscape(r.testcase)} on ${slackEscape(r.item)}: ${r.outcome}${r.ref_url ? ` <${r.ref_url}|results>` : ''}${r.why ? ` (${slackEscape(r.why)})` : ''}`);
   const ask = d.mode === 'off' && d.decision === 'pass' ? ' Please review and release the advisory if you agree.' : '';
-  const action = `${ACTION_TEXT[d.action] ?? d.action}.${ask}`;
+  const action = d.simulated && d.decision === 'pass'
+    ? 'Simulated event: CVP would have released this; nothing was released, whatever the knob says.'
+    : `${ACTION_TEXT[d.action] ?? d.action}.${ask}`;
   return notice(d.channel ?? opts.channel,
     `Gate ${d.changed ? 'changed to ' : ''}${verdict} for ${d.product}: ${s.text}. ${action} (${l.text}) Reasons: ${d.reasons.map((r) => `${r.testcase} ${r.item} ${r.outcome}`).join('; ')}`,
     `${icon} *Gate ${d.changed ? 'changed to ' : ''}${verdict}* for *${slackEscape(d.product)}*: ${s.mrkdwn}`,

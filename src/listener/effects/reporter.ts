@@ -41,6 +41,11 @@ export function knownResult(result: ResultRecord, messageId: string | null): New
   };
 }
 
+/** A simulated run's results are typed apart, as scratch builds are: no real policy counts them. */
+export function simulatedType(type: string): string {
+  return type.endsWith('_simulated') ? type : `${type}_simulated`;
+}
+
 /** One thread per event and channel: its notices are delivered in the order they were recorded. */
 export function threadOrderKey(messageId: string, channel: string | undefined): string {
   return `thread|${messageId}|${channel ?? ''}`;
@@ -55,7 +60,9 @@ export class Reporter {
   }
 
   private result(run: Run, item: ReportItem, outcome: string, buildUrl: string | undefined, note?: string, errorReason?: string): ResultRecord {
-    const data: Record<string, string | string[]> = { item: item.item, type: item.type, cvp_run_id: run.id, cvp_rule: run.rule, ...item.data };
+    const type = run.simulated ? simulatedType(item.type) : item.type;
+    const data: Record<string, string | string[]> = { ...item.data, item: item.item, type, cvp_run_id: run.id, cvp_rule: run.rule };
+    if (run.simulated) data.cvp_simulated = 'true';
     if (run.context.artifactType === 'redhat-container-group') data.group_id = run.context.artifactId;
     if (run.context.advisory) data.errata_id = run.context.advisory;
     if (item === run.groupItem && run.notRebuilt?.length) data.not_rebuilt = run.notRebuilt.map((i) => i.item);
@@ -77,7 +84,7 @@ export class Reporter {
       const r = this.result(run, item, outcome, buildUrl, note, errorReason);
       if (this.opts.hasResults) change.effects.push({ peer: 'resultsdb', runId: run.id, orderKey: `run|${run.id}`, payload: { kind: 'result', result: r } });
       change.results.push(knownResult(r, run.messageId));
-      change.touch.push({ item: item.item, type: item.type });
+      change.touch.push({ item: item.item, type: String(r.data.type) });
     }
     return change;
   }

@@ -3,7 +3,7 @@ import { describeError } from '../../errors';
 import type { EventValidator } from '../../validator/event-validator';
 import { type GateClaim, type GateReason, type GateSubject, type NewEffect, resultItems, type RunPlan } from '../domain';
 import { decisionNotice, type NoticeOptions } from '../effects/notices';
-import { threadOrderKey } from '../effects/reporter';
+import { simulatedType, threadOrderKey } from '../effects/reporter';
 import type { Clock, Logger } from '../ports';
 import type { GateSettlement, Journal } from '../ports/journal';
 import { gateVerdict, type GateVerdict } from './gate-verdict';
@@ -56,8 +56,12 @@ export class GateKeeper {
       const subject = out.get(key) ?? {
         key, product: plan.product, artifactType: c.artifactType, artifactId: c.artifactId, messageId: c.messageId,
         items: [], context: c, channel: this.deps.policies.get(plan.product)?.channel ?? plan.channel,
+        ...(plan.simulated ? { simulated: true } : {}),
       };
-      for (const i of resultItems(plan)) if (!subject.items.some((x) => x.item === i.item && x.type === i.type)) subject.items.push({ item: i.item, type: i.type });
+      for (const i of resultItems(plan)) {
+        const type = plan.simulated ? simulatedType(i.type) : i.type;
+        if (!subject.items.some((x) => x.item === i.item && x.type === type)) subject.items.push({ item: i.item, type });
+      }
       out.set(key, subject);
     }
     return [...out.values()];
@@ -84,7 +88,10 @@ export class GateKeeper {
     if (!policy) return unchanged;
     let verdict: GateVerdict;
     try {
-      verdict = gateVerdict(gate.items, policy.required, claim.results, claim.waivers);
+      // A simulated event's items are typed apart: the policy's cases apply to them under that type.
+      const required = gate.simulated
+        ? Object.fromEntries(Object.entries(policy.required).map(([type, cases]) => [simulatedType(type), cases])) : policy.required;
+      verdict = gateVerdict(gate.items, required, claim.results, claim.waivers);
     } catch (err) {
       this.deps.log.error({ gate: gate.key, err: describeError(err) }, 'gate evaluation failed; it is tried again with the next result');
       return unchanged;
@@ -93,11 +100,12 @@ export class GateKeeper {
     const { decision, reasons } = verdict;
     const mode = policy.release;
     const action = decision === 'fail' ? 'none'
-      : mode === 'off' ? 'asked' : mode === 'shadow' ? 'would_release' : gate.released ? 'already_released' : 'released';
+      : gate.simulated ? 'would_release'
+        : mode === 'off' ? 'asked' : mode === 'shadow' ? 'would_release' : gate.released ? 'already_released' : 'released';
     const effects: NewEffect[] = [];
     if (action === 'released') effects.push(...this.releaseEffects(gate, decision, reasons, mode));
     if (this.deps.hasNotifier) {
-      const notice = decisionNotice({ context: gate.context, product: gate.product, decision, mode, action, reasons, channel: gate.channel, changed: gate.decision !== null }, this.deps.notices);
+      const notice = decisionNotice({ context: gate.context, product: gate.product, decision, mode, action, reasons, channel: gate.channel, changed: gate.decision !== null, simulated: gate.simulated }, this.deps.notices);
       effects.push({ peer: 'slack', runId: null, orderKey: threadOrderKey(gate.messageId, notice.channel), payload: { kind: 'notice', role: 'reply', thread: gate.messageId, notice: { ...notice, key: randomUUID() } } });
     }
     const now = this.deps.clock.now();

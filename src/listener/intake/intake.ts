@@ -10,6 +10,7 @@ import { isJournalFailure, type JournalHealth } from '../journal-health';
 import type { Bus, Clock, Delivery, Logger, Metrics } from '../ports';
 import type { Journal } from '../ports/journal';
 import { pipelineVerdict } from './pipeline-results';
+import { isSimulated } from './simulated';
 import type { Router } from './router';
 
 export type IntakeOutcome =
@@ -118,7 +119,8 @@ export class Intake {
       return this.rejected(record, { kind: 'rejected', code: err.code, reasons: err.reasons });
     }
     const json = body as Record<string, unknown>;
-    const runs = router.route(envelope.topic, json, envelope.id);
+    // The body's text too: checks read numbers and key order as the plugin's parser does.
+    const runs = router.route(envelope.topic, json, envelope.id, envelope.body, envelope.headers);
     if (runs.length) {
       record.verdict = { kind: 'routed', runs };
       if (this.deps.gate) record.gates = this.deps.gate.subjectsFor(runs);
@@ -167,6 +169,11 @@ export class Intake {
     if (state !== null) {
       record.report = { runId: v.pipelineId, report: { outcome: v.outcome, ...(v.runUrl ? { url: v.runUrl } : {}), reason: v.reason } };
       return;
+    }
+    if (isSimulated(body, record.envelope.headers)) {
+      // A tester's result: kept apart from real ones, as a scratch build is.
+      v.result.data.type = `${String(v.result.data.type)}_simulated`;
+      v.result.data.cvp_simulated = 'true';
     }
     const item = { item: String(v.result.data.item), type: String(v.result.data.type) };
     record.effects.push({ peer: 'resultsdb', runId: null, orderKey: `result|${item.type}|${item.item}`, payload: { kind: 'result', result: v.result } });

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { JSONPath } from 'jsonpath-plus';
 import type { RuleConfig } from '../../config/config';
 import type { ReportItem, RunContext, RunPlan } from '../domain';
+import { CheckDocument, checksHold, type CompiledCheck } from './checks/jms-check';
+import { ciMessageSpec, ciMessageText } from './ci-message';
 import type { Expression } from './expression';
+import { type LookupSpec, planLookups } from '../dispatch/lookups';
 import { artifactResultData } from './pipeline-results';
+import { isSimulated } from './simulated';
 import { boundParameter } from './sanitize';
 
 /** A rule in the core's own shape: every expression parsed once, at start. */
@@ -11,7 +14,8 @@ export interface CompiledRule {
   config: RuleConfig;
   executor: string;
   timeoutMs: number;
-  checks: Array<{ field: string; expected: RegExp }>;
+  /** The rule's msgChecks, compiled once (checks/jms-check.ts: the plugin's semantics). */
+  checks: CompiledCheck[];
   /** Job parameter → expression over the event. */
   parameters: Array<[string, Expression]>;
   /** The job's name, or the expression that names it. */
@@ -20,6 +24,8 @@ export interface CompiledRule {
   rebuilt?: Expression;
   /** What makes two events "the same artifact": a newer one supersedes the older one's run. */
   supersede?: Expression;
+  /** HTTP lookups that compute parameters before the trigger. */
+  lookups?: LookupSpec[];
   /** The product whose gate the results feed. */
   product?: string;
   /** Where the run's notices go (the rule's channel, else the product's, else the default). */
@@ -41,15 +47,11 @@ function asString(v: unknown): string {
 }
 
 /**
- * The Jenkins CI-event trigger's msgChecks semantics: the JSONPath must find a value and the
- * regular expression must be found in it (a search, not a full match). All checks must hold.
+ * The Jenkins CI-event trigger's msgChecks, as the JMS Messaging plugin evaluates them: all must
+ * hold; a check that cannot be evaluated fails (the message is never refused for it).
  */
-export function checkHolds(event: unknown, check: { field: string; expected: RegExp }): boolean {
-  const found = JSONPath({ path: check.field, json: event as object, wrap: true }) as unknown[];
-  if (!found.length) return false;
-  const value = found.length === 1 ? found[0] : found;
-  if (value === undefined || value === null) return false;
-  return check.expected.test(asString(value));
+export function checkHolds(doc: CheckDocument, checks: readonly CompiledCheck[]): boolean {
+  return checksHold(checks, doc);
 }
 
 function contextOf(topic: string, event: Json, messageId: string): RunContext {
@@ -122,14 +124,28 @@ export class Router {
     return Object.fromEntries(this.rules.filter((r) => r.config.max_in_flight).map((r) => [r.config.name, r.config.max_in_flight!]));
   }
 
-  route(topic: string, event: Json, messageId: string): RunPlan[] {
+  /**
+   * `body`, the message's text, lets the checks read numbers and key order as the plugin's parser
+   * does (1.0 stays 1.0, big integers stay exact); without it they read the parsed event.
+   */
+  /** A rule by name (what a run names), for what is done with it after routing (lookups). */
+  rule(name: string): CompiledRule | undefined {
+    return this.rules.find((r) => r.config.name === name);
+  }
+
+  route(topic: string, event: Json, messageId: string, body?: string, headers?: Record<string, string>): RunPlan[] {
+    const simulated = isSimulated(event, headers);
     const plans: RunPlan[] = [];
-    const matching = this.rules.filter((rule) => rule.config.topic === topic && rule.checks.every((c) => checkHolds(event, c)));
+    const doc = new CheckDocument(body, event);
+    const matching = this.rules.filter((rule) => rule.config.topic === topic && checkHolds(doc, rule.checks));
     for (const rule of matching) {
       const parameters: Record<string, string> = {};
       for (const [name, expr] of rule.parameters) {
         parameters[name] = boundParameter(asString(expr.evaluate(event)), this.opts.maxParameterLength);
       }
+      // The whole event, under the rule's own limit rather than max_parameter_length.
+      const ci = ciMessageSpec(rule.config.ci_message);
+      if (ci) parameters[ci.name] = ciMessageText(event, body);
       const job = 'name' in rule.job ? rule.job.name : asString(rule.job.expression.evaluate(event));
       const { items, notRebuilt, groupItem } = reportItems(rule, event);
       const context = contextOf(topic, event, messageId);
@@ -149,6 +165,8 @@ export class Router {
         context,
         timeoutMs: rule.timeoutMs,
         ...(supersedeKey ? { supersedeKey } : {}),
+        ...(rule.lookups?.length ? { lookups: planLookups(rule.lookups, event) } : {}),
+        ...(simulated ? { simulated: true } : {}),
         ...(rule.product ? { product: rule.product } : {}),
         ...(rule.channel ? { channel: rule.channel } : {}),
       });

@@ -1,4 +1,6 @@
 import type { RuleConfig } from '../../config/config';
+import { compileLookup } from '../dispatch/lookups';
+import { compileCheck } from './checks/jms-check';
 import { compileExpression } from './expression';
 import type { CompiledRule } from './router';
 
@@ -24,11 +26,12 @@ export function compileRules(rules: RuleConfig[], d: RuleDefaults): CompiledRule
     config: r,
     executor: r.executor ?? d.executor,
     timeoutMs: d.durationMs(r.timeout, d.timeoutMs),
-    checks: (r.checks ?? []).map((c) => ({ field: c.field, expected: new RegExp(c.expected) })),
+    checks: (r.checks ?? []).map(compileCheck),
     parameters: Object.entries(r.parameters ?? {}).map(([name, expr]) => [name, compileExpression(expr)] as [string, ReturnType<typeof compileExpression>]),
     job: r.job.startsWith('=') ? { expression: compileExpression(r.job.slice(1)) } : { name: r.job },
     ...(r.report.rebuilt ? { rebuilt: compileExpression(r.report.rebuilt) } : {}),
     ...(r.supersede ? { supersede: compileExpression(r.supersede === true ? DEFAULT_SUPERSEDE_KEY : r.supersede) } : {}),
+    ...(r.lookups?.length ? { lookups: r.lookups.map(compileLookup) } : {}),
     product: r.product,
     channel: r.slack_channel ?? (r.product ? d.productChannels.get(r.product) : undefined) ?? d.channel,
   }));

@@ -40,13 +40,11 @@ export interface ActionsDeps {
 
 /** The run's plan again, under a new id: what a rerun starts. */
 function replan(run: Run, id: string): RunPlan & { messageId: string } {
-  return {
-    id, rule: run.rule, executor: run.executor, job: run.job, parameters: run.parameters, testcase: run.testcase, items: run.items,
-    context: run.context, timeoutMs: run.timeoutMs, messageId: run.messageId,
-    ...(run.product ? { product: run.product } : {}), ...(run.channel ? { channel: run.channel } : {}),
-    ...(run.notRebuilt ? { notRebuilt: run.notRebuilt } : {}), ...(run.groupItem ? { groupItem: run.groupItem } : {}),
-    ...(run.testcaseDocs ? { testcaseDocs: run.testcaseDocs } : {}), ...(run.scenario ? { scenario: run.scenario } : {}),
-  };
+  const {
+    messageId, state: _s, buildRef: _b, buildResult: _r, outcome: _o, errorReason: _e, createdAt: _c, updatedAt: _u, deadlineAt: _d,
+    nextPollAt: _n, attempts: _a, triggeredAt: _t, startedAt: _st, finishedAt: _f, reported: _rp, supersededBy: _sb, claimedFrom: _cf, ...plan
+  } = run;
+  return { ...plan, id, messageId };
 }
 
 /**

@@ -7,6 +7,7 @@ export * from './executor';
 export * from './results';
 export * from './notifier';
 export * from './release';
+export * from './lookup';
 export * from './metrics';
 export * from './runtime';
 export type { Journal } from './journal';

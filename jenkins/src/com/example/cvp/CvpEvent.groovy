@@ -28,6 +28,15 @@ class CvpEvent implements Serializable {
     String source
     /** The whole event body, as parsed. */
     Map body
+    /**
+     * True when the event was simulated (cvp_simulated: true, set by the trigger pipeline and
+     * `cvp trigger`): its results are marked the same way, so they are never taken for real ones.
+     */
+    boolean simulated
+
+    /** The body field that marks a simulated event, and the JMS property that says the same. */
+    static final String SIMULATED_FIELD = 'cvp_simulated'
+    static final String SIMULATED_PROPERTY = 'CVP_SIMULATED'
 
     /**
      * What is wrong with an event body, one readable sentence per problem naming the field; empty when
@@ -103,7 +112,8 @@ class CvpEvent implements Serializable {
             images: images,
             runId: runId ?: '',
             source: source,
-            body: body)
+            body: body,
+            simulated: body[SIMULATED_FIELD] == true)
     }
 
     /** The image with this name, or null when the event has none. */
@@ -145,6 +155,6 @@ class CvpEvent implements Serializable {
      * does not return its value there; hence no toString() override.
      */
     String describe() {
-        return "${artifactType} ${artifactId} (${component}, errata ${errataId}, ${images.size()} image(s), from ${source})".toString()
+        return "${simulated ? 'SIMULATED ' : ''}${artifactType} ${artifactId} (${component}, errata ${errataId}, ${images.size()} image(s), from ${source})".toString()
     }
 }

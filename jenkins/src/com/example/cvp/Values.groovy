@@ -46,4 +46,20 @@ class Values implements Serializable {
         }
         return Long.valueOf(s)
     }
+
+    /**
+     * The JMS Messaging plugin major a pipeline binds to: '1' (1.1.x) or '2' (2.0.x), from 1, '1',
+     * 'v1', '1.x', ... (null: '2'). Returns null for anything else.
+     */
+    static String jmsMajor(Object value) {
+        String v = value == null ? '2' : value.toString().trim().toLowerCase()
+        if (v == '1' || v == 'v1' || v == '1.x') {
+            return '1'
+        }
+        if (v == '2' || v == 'v2' || v == '2.x') {
+            return '2'
+        }
+        return null
+    }
+
 }
