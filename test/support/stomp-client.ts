@@ -348,3 +348,23 @@ export async function consume(port: number, destination: string, opts: ConsumeOp
     await sub.close();
   }
 }
+
+/**
+ * Takes everything left on a queue with a client of its own: collects until nothing new arrives
+ * for `quietMs`, ACKs it all (with receipts), disconnects. An empty result means an empty queue.
+ */
+export async function drain(port: number, destination: string, opts: { quietMs?: number; prefetch?: number } = {}): Promise<ReceivedMessage[]> {
+  const quietMs = opts.quietMs ?? 1_000;
+  const sub = await TestSubscription.open(port, destination, { prefetch: opts.prefetch ?? 500 });
+  try {
+    let seen = -1;
+    while (sub.messages.length !== seen) {
+      seen = sub.messages.length;
+      await sub.take(seen + 1, quietMs);
+    }
+    for (const m of sub.messages) await sub.ackMessage(m);
+    return [...sub.messages];
+  } finally {
+    await sub.close();
+  }
+}
