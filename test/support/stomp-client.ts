@@ -368,3 +368,18 @@ export async function drain(port: number, destination: string, opts: { quietMs?:
     await sub.close();
   }
 }
+
+/**
+ * What a queue holds, read with ActiveMQ's queue browser (SUBSCRIBE `browser:true`): nothing is
+ * consumed. The broker ends the browse with a message whose `browser` header is `end`.
+ */
+export async function browse(port: number, destination: string, timeoutMs = 10_000): Promise<ReceivedMessage[]> {
+  const sub = await TestSubscription.open(port, destination, { ack: 'auto', prefetch: 1000, headers: { browser: 'true' } });
+  try {
+    const end = await sub.waitFor((m) => m.headers.browser === 'end', timeoutMs);
+    if (!end) throw new Error(`browsing ${destination}: no end of browse within ${timeoutMs} ms`);
+    return sub.messages.filter((m) => m.headers.browser !== 'end');
+  } finally {
+    await sub.close();
+  }
+}
