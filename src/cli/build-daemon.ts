@@ -59,7 +59,8 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     executors.set('jenkins', new JenkinsExecutor({
       url: config.jenkins.url, user: config.jenkins.user, token: config.jenkins.token,
       requestTimeoutMs: durationMs(config.jenkins.request_timeout, 30_000),
-      lookback: config.jenkins.lookback,
+      locateTimeoutMs: durationMs(config.jenkins.locate_timeout, 60_000),
+      fetch: rt.fetch,
     }));
     pollIntervals.set('jenkins', durationMs(config.jenkins.poll_interval, 15_000));
     pollRates.set('jenkins', config.jenkins.max_polls_per_second ?? 10);

@@ -21,7 +21,7 @@ export interface StandInRequest {
   form?: URLSearchParams;
   /** Build parameters as the client sent them (Jenkins trigger requests only). */
   params?: Record<string, string>;
-  /** The status the stand-in answered with. */
+  /** The status the stand-in answered with; 0 when it reset the connection instead. */
   status?: number;
 }
 
@@ -32,6 +32,8 @@ export interface Reply {
   json?: unknown;
   /** Sent as-is, with headers['content-type'] or text/plain. */
   text?: string;
+  /** No answer at all: the connection is reset (TCP RST) after the request was read, as a failing proxy would. */
+  reset?: boolean;
 }
 
 export type FailureCount = number | 'forever';
@@ -136,7 +138,11 @@ export abstract class HttpStandIn {
       reply = { status: 500, text: `stand-in error: ${(err as Error).stack ?? String(err)}` };
       this.unexpected.push(`stand-in error on ${req.method} ${req.url}: ${(err as Error).message}`);
     }
-    if (recorded) recorded.status = reply.status;
+    if (recorded) recorded.status = reply.reset ? 0 : reply.status;
+    if (reply.reset) {
+      res.socket?.resetAndDestroy();
+      return;
+    }
     const headers: Record<string, string> = { ...reply.headers };
     let payload = '';
     if (reply.json !== undefined) {
