@@ -10,6 +10,8 @@ import { HttpReleaseHook } from '../adapters/release/http-release-hook';
 import { PrometheusMetrics } from '../adapters/metrics/prometheus-metrics';
 import { Redactor } from '../config/redactor';
 import { tlsOptions } from './tls-files';
+import { formatOnlineCheck, onlineCheck } from './online-check';
+import { permanentError } from '../errors';
 import { redactingBus, redactingNotifier, redactingRelease, redactingResults } from './redacting-adapters';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import { SqliteJournal } from '../adapters/store/sqlite-journal';
@@ -179,5 +181,16 @@ export function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator = new E
     pipelineTopics: config.pipeline_results?.topics,
   });
   late.core = core;
+  // Before anything is taken in: a rule whose job cannot take its runs refuses the start. (Minimal
+  // wiring until Daemon.start does it; Jenkins away is a warning, and such jobs are checked later.)
+  const start = core.daemon.start.bind(core.daemon);
+  core.daemon.start = async () => {
+    const check = await onlineCheck(loaded, executors, 'warning');
+    for (const l of check.lines.filter((x) => x.level !== 'error')) log.warn({ check: l.level }, l.message);
+    if (!check.ok) {
+      throw permanentError('CONFIG_INVALID', `refusing to start:\n${formatOnlineCheck(loaded.file, { ...check, lines: check.lines.filter((l) => l.level === 'error') }).join('\n')}`);
+    }
+    return start();
+  };
   return { daemon: core.daemon, intake: httpIntake, bus, journalPath, metrics };
 }
