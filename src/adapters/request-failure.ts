@@ -22,10 +22,13 @@ export interface RequestFailure {
 
 function codesOf(err: unknown, depth = 0): string[] {
   if (!err || typeof err !== 'object' || depth > 4) return [];
-  const e = err as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown };
+  const e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
   // System and undici codes only (ECONNRESET, UND_ERR_SOCKET): a client's own wrapper code says nothing here.
   const own = typeof e.code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(e.code) ? [e.code] : [];
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') own.push(e.name);
+  // AbortSignal.timeout's DOMException; a client that wraps one from another realm keeps only its text.
+  const message = typeof e.message === 'string' ? e.message : '';
+  const aborted = ['TimeoutError', 'AbortError'].find((n) => e.name === n || message.startsWith(`${n}:`));
+  if (aborted) own.push(aborted);
   const nested = Array.isArray(e.errors) ? e.errors.flatMap((x) => codesOf(x, depth + 1)) : [];
   return [...own, ...codesOf(e.cause, depth + 1), ...nested];
 }
