@@ -7,7 +7,7 @@
  * reset connection). Time is evaluated lazily on each request (no timers), so nothing keeps jest alive.
  */
 import { randomBytes } from 'node:crypto';
-import { HttpStandIn, type Reply, type StandInRequest, firstValues } from './http-stand-in';
+import { AnswerLoss, HttpStandIn, type Reply, type StandInRequest, firstValues } from './http-stand-in';
 import { type Build, type Job, type JobDefinition, type JenkinsResult, JenkinsJson, type QueueItem } from './jenkins-json';
 import { jenkinsTreeFilter, treeNames } from './jenkins-tree-filter';
 
@@ -41,8 +41,8 @@ export interface TriggeredBuild {
   byAnotherUser: boolean;
 }
 
-/** How a lost answer looks to the client: a gateway's 504 page, or a connection reset. */
-export type LostAnswer = 504 | 'reset';
+/** How a lost trigger answer looks to the client: a gateway's error page, or a connection reset. */
+export type LostTriggerAnswer = 502 | 504 | 'reset';
 
 /** Queue.leftItems: a LeftItem is kept this long after it left the queue, then its URL is 404. */
 export const LEFT_ITEM_TTL_MS = 5 * 60_000;
@@ -56,15 +56,19 @@ export class JenkinsStandIn extends HttpStandIn {
   private readonly items: QueueItem[] = [];
   private readonly triggers = new Map<string, number>();
   private readonly json: JenkinsJson;
-  private losing?: { as: LostAnswer; remaining: number; until: number };
-  /** Trigger answers lost so far (loseTriggerAnswers). */
-  lostAnswers = 0;
+  private readonly loss: AnswerLoss;
   private readonly now: () => number;
 
   constructor(private readonly options: JenkinsStandInOptions) {
     super();
     this.json = new JenkinsJson(() => this.url, options.user);
     this.now = options.clock ?? Date.now;
+    this.loss = new AnswerLoss(this.now);
+  }
+
+  /** Trigger answers lost so far (loseTriggerAnswers). */
+  get lostAnswers(): number {
+    return this.loss.lost;
   }
 
   defineJob(fullName: string, def: JobDefinition): void {
@@ -103,12 +107,12 @@ export class JenkinsStandIn extends HttpStandIn {
    * a reset connection, for the next `count` triggers or until the clock passes `until` (both
    * bounds apply when both are given; neither: until restoreTriggerAnswers()).
    */
-  loseTriggerAnswers(as: LostAnswer, bounds: { count?: number; forMs?: number } = {}): void {
-    this.losing = { as, remaining: bounds.count ?? Infinity, until: bounds.forMs === undefined ? Infinity : this.now() + bounds.forMs };
+  loseTriggerAnswers(as: LostTriggerAnswer, bounds: { count?: number; forMs?: number } = {}): void {
+    this.loss.set(as === 'reset' ? { as: 'reset' } : { as: 'gateway', status: as }, bounds);
   }
 
   restoreTriggerAnswers(): void {
-    this.losing = undefined;
+    this.loss.clear();
   }
 
   /** Someone else (the web UI, another tool) triggers the job: an item, then a build, not through this API. */
@@ -129,13 +133,14 @@ export class JenkinsStandIn extends HttpStandIn {
     return this.triggers.get(job) ?? 0;
   }
 
-  protected handle(req: StandInRequest): Reply {
-    const reply = this.route(req);
-    reply.headers = { 'x-jenkins': '2.462.3', ...reply.headers };
+  protected async handle(req: StandInRequest): Promise<Reply> {
+    const reply = await this.route(req);
+    // A gateway's page in place of Jenkins' answer does not come from Jenkins.
+    if (reply.status < 500 || reply.headers?.['content-type'] !== 'text/html') reply.headers = { 'x-jenkins': '2.462.3', ...reply.headers };
     return reply;
   }
 
-  private route(req: StandInRequest): Reply {
+  private route(req: StandInRequest): Reply | Promise<Reply> {
     const auth = req.headers.authorization ?? '';
     const expected = Buffer.from(`${this.options.user}:${this.options.token}`).toString('base64');
     if (auth !== `Basic ${expected}`) {
@@ -178,7 +183,7 @@ export class JenkinsStandIn extends HttpStandIn {
     return this.unrecognised(req);
   }
 
-  private routeJob(req: StandInRequest, segs: string[]): Reply {
+  private routeJob(req: StandInRequest, segs: string[]): Reply | Promise<Reply> {
     const names: string[] = [];
     let i = 0;
     while (segs[i] === 'job' && segs[i + 1] !== undefined) {
@@ -213,7 +218,7 @@ export class JenkinsStandIn extends HttpStandIn {
     return this.unrecognised(req);
   }
 
-  private trigger(req: StandInRequest, job: Job, endpoint: string): Reply {
+  private async trigger(req: StandInRequest, job: Job, endpoint: string): Promise<Reply> {
     const declared = job.def.parameters;
     if (req.rawBody && !req.form) return this.unrecognised(req); // multipart (file parameters) is not modelled
     // Like a servlet's getParameter: query string first, then the form body.
@@ -245,21 +250,11 @@ export class JenkinsStandIn extends HttpStandIn {
       cancelled: false,
     };
     if (!same) this.items.push(item);
-    const lost = this.loseAnswer();
-    if (lost) {
-      item.answerLost = true;
-      this.lostAnswers += 1;
-      if (lost === 'reset') return { status: 0, reset: true };
-      return { status: 504, headers: { 'content-type': 'text/html' }, text: '<html><body><h1>504 Gateway Time-out</h1>The server didn\'t respond in time.</body></html>' };
-    }
-    return { status: 201, headers: { location: `${this.url}/queue/item/${item.id}/` }, text: '' };
-  }
-
-  private loseAnswer(): LostAnswer | undefined {
-    const l = this.losing;
-    if (!l || l.remaining <= 0 || this.now() >= l.until) return undefined;
-    l.remaining -= 1;
-    return l.as;
+    const reply: Reply = { status: 201, headers: { location: `${this.url}/queue/item/${item.id}/` }, text: '' };
+    const lost = this.loss.take();
+    if (!lost) return reply;
+    item.answerLost = true;
+    return this.loss.apply(lost, reply);
   }
 
   /** The item, unless Jenkins has forgotten it (LEFT_ITEM_TTL_MS after it left the queue). */

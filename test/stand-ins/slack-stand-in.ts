@@ -10,7 +10,7 @@
  * reset, or the answer held back longer than a client waits. Point a WebClient at it with
  * `{ slackApiUrl: standIn.apiUrl }`.
  */
-import { type Reply, HttpStandIn, type StandInRequest } from './http-stand-in';
+import { AnswerLoss, type LostAnswer, type Reply, HttpStandIn, type StandInRequest } from './http-stand-in';
 
 export { expectNoUnexpected } from './http-stand-in';
 
@@ -48,8 +48,6 @@ export interface SlackUpdate {
   blocks?: unknown[];
 }
 
-/** How a lost answer looks to the client: a reset connection, or an answer held back `holdMs`. */
-export type LostSlackAnswer = { as: 'reset' } | { as: 'hold'; holdMs: number };
 
 const ID = /^[CGD][A-Z0-9]{2,}$/;
 const BOT = { user: 'U0CVPBOT', bot_id: 'B0CVPBOT', app_id: 'A0CVPAPP', team: 'T0STANDIN' };
@@ -61,17 +59,21 @@ const BLOCKS_MAX = 50;
 export class SlackStandIn extends HttpStandIn {
   readonly messages: SlackMessage[] = [];
   readonly updates: SlackUpdate[] = [];
-  /** Post answers lost so far (losePostAnswers). */
-  lostAnswers = 0;
   private lastMicros = 0;
   private limited = { count: 0, retryAfter: 0 };
-  private losing?: { lost: LostSlackAnswer; remaining: number; until: number };
+  private readonly loss: AnswerLoss;
   private readonly generatedIds = new Map<string, string>();
   private readonly now: () => number;
 
   constructor(private readonly options: SlackStandInOptions) {
     super();
     this.now = options.clock ?? Date.now;
+    this.loss = new AnswerLoss(this.now);
+  }
+
+  /** Post answers lost so far (losePostAnswers). */
+  get lostAnswers(): number {
+    return this.loss.lost;
   }
 
   /** The base URL for WebClient's `slackApiUrl` option. */
@@ -88,12 +90,12 @@ export class SlackStandIn extends HttpStandIn {
    * Keep the next posts (they are in the channel, and in its history) but lose their answers: for
    * `count` posts, or for `forMs` by the clock, or both; neither: until restorePostAnswers().
    */
-  losePostAnswers(lost: LostSlackAnswer, bounds: { count?: number; forMs?: number } = {}): void {
-    this.losing = { lost, remaining: bounds.count ?? Infinity, until: bounds.forMs === undefined ? Infinity : this.now() + bounds.forMs };
+  losePostAnswers(how: LostAnswer, bounds: { count?: number; forMs?: number } = {}): void {
+    this.loss.set(how, bounds);
   }
 
   restorePostAnswers(): void {
-    this.losing = undefined;
+    this.loss.clear();
   }
 
   /** Replies posted in the thread of the message with this ts. */
@@ -151,19 +153,16 @@ export class SlackStandIn extends HttpStandIn {
     const ts = this.nextTs();
     const message: SlackMessage = { channel, channelId, ...content, thread_ts, ts, ...(metadata ? { metadata } : {}) };
     this.messages.push(message);
-    const lost = this.loseAnswer();
-    if (lost) {
-      message.answerLost = true;
-      this.lostAnswers += 1;
-      if (lost.as === 'reset') return { status: 0, reset: true };
-      await new Promise((r) => setTimeout(r, lost.holdMs));
-    }
-    return this.answer({
+    const reply = this.answer({
       ok: true,
       channel: channelId,
       ts,
       message: { ...this.render(message, true), ...(thread_ts ? { parent_user_id: BOT.user } : {}) },
     });
+    const lost = this.loss.take();
+    if (!lost) return reply;
+    message.answerLost = true;
+    return this.loss.apply(lost, reply);
   }
 
   /** chat.update needs the channel id postMessage answered with; a channel name is not found. */
@@ -302,13 +301,6 @@ export class SlackStandIn extends HttpStandIn {
       return 'invalid_metadata_schema';
     }
     return { event_type: m.event_type, event_payload: m.event_payload as Record<string, unknown> };
-  }
-
-  private loseAnswer(): LostSlackAnswer | undefined {
-    const l = this.losing;
-    if (!l || l.remaining <= 0 || this.now() >= l.until) return undefined;
-    l.remaining -= 1;
-    return l.lost;
   }
 
   /** Unique, increasing ts from the clock (microseconds), as Slack's are within a channel. */
