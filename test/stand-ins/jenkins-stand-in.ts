@@ -41,8 +41,8 @@ export interface TriggeredBuild {
   byAnotherUser: boolean;
 }
 
-/** How a lost trigger answer looks to the client: a gateway's error page, or a connection reset. */
-export type LostTriggerAnswer = 502 | 504 | 'reset';
+/** How a lost trigger answer looks to the client: a gateway's error page, a connection reset, or an answer held back. */
+export type LostTriggerAnswer = 502 | 504 | 'reset' | { holdMs: number };
 
 /** Queue.leftItems: a LeftItem is kept this long after it left the queue, then its URL is 404. */
 export const LEFT_ITEM_TTL_MS = 5 * 60_000;
@@ -108,7 +108,7 @@ export class JenkinsStandIn extends HttpStandIn {
    * bounds apply when both are given; neither: until restoreTriggerAnswers()).
    */
   loseTriggerAnswers(as: LostTriggerAnswer, bounds: { count?: number; forMs?: number } = {}): void {
-    this.loss.set(as === 'reset' ? { as: 'reset' } : { as: 'gateway', status: as }, bounds);
+    this.loss.set(as === 'reset' ? { as: 'reset' } : typeof as === 'object' ? { as: 'hold', holdMs: as.holdMs } : { as: 'gateway', status: as }, bounds);
   }
 
   restoreTriggerAnswers(): void {

@@ -15,7 +15,7 @@ const TOKEN = 'jenkins-token';
 let jenkins: JenkinsStandIn;
 let now: number;
 
-function executor(opts: { token?: string; locateTimeoutMs?: number; fetch?: typeof fetch; now?: () => number; url?: string } = {}): JenkinsExecutor {
+function executor(opts: { token?: string; locateTimeoutMs?: number; fetch?: typeof fetch; now?: () => number; url?: string; requestTimeoutMs?: number } = {}): JenkinsExecutor {
   return new JenkinsExecutor({ url: opts.url ?? jenkins.url, user: USER, token: opts.token ?? TOKEN, requestTimeoutMs: 5_000, ...opts });
 }
 
@@ -53,10 +53,10 @@ describe('trigger', () => {
     expectNoUnexpected(jenkins);
   });
 
-  it.each([504, 'reset'] as const)('makes a lost answer (%s) a transient PEER_OUTCOME_UNKNOWN; the build is then found by locate()', async (as) => {
+  it.each([504, 502, 'reset', { holdMs: 1_000 }] as const)('makes a lost answer (%j) a transient PEER_OUTCOME_UNKNOWN; the build is then found by locate()', async (as) => {
     jenkins.loseTriggerAnswers(as, { count: 1 });
     const since = now;
-    const err = await failure(executor().trigger(JOB, { GROUP_ID: 'g1' }, 'run-lost'));
+    const err = await failure(executor({ requestTimeoutMs: 300 }).trigger(JOB, { GROUP_ID: 'g1' }, 'run-lost'));
     expect(err).toMatchObject({ code: 'PEER_OUTCOME_UNKNOWN', permanent: false });
     expect(err.message).toContain(`triggering ${JOB}`);
     expect(await executor().locate(JOB, 'run-lost', since)).toEqual({ number: 1, url: `${jenkins.url}${JOB_PATH}/1/` });
