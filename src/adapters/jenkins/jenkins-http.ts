@@ -4,7 +4,7 @@
  * a timeout per request, and folder paths. Answers are returned with their status; the executor
  * decides what a status means where it asked.
  */
-import { transientError } from '../../errors';
+import { permanentError, transientError } from '../../errors';
 import { requestFailure } from '../request-failure';
 import { checkWire, TREES } from './jenkins-wire';
 
@@ -33,7 +33,7 @@ export class JenkinsNoAnswer extends Error {
 /** `Folder/sub/job` → `/job/Folder/job/sub/job/job`. */
 export function jobPath(job: string): string {
   const parts = job.split('/').filter(Boolean);
-  if (!parts.length) throw new Error('a job name is empty');
+  if (!parts.length) throw permanentError('JOB_NOT_FOUND', `no Jenkins job is named "${job}" (an empty name)`);
   return parts.map((p) => `/job/${encodeURIComponent(p)}`).join('');
 }
 
