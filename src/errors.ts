@@ -18,6 +18,16 @@ export type ErrorCode =
   /** Slack refused a notice for its size: it is posted shorter. */
   | 'NOTICE_TOO_LONG'
   | 'PEER_ANSWER_INVALID'
+  /**
+   * The request may have reached the peer and its answer was lost (a reset after sending, a
+   * timeout, a proxy's 502/504): transient, and what it asked for must be looked up before it is
+   * asked again (a Jenkins build by CVP_RUN_ID, a Slack notice by its key).
+   */
+  | 'PEER_OUTCOME_UNKNOWN'
+  /** The peer refused the credentials (Slack's invalid_auth during a token rotation, say): transient, for a bounded time. */
+  | 'PEER_AUTH_FAILED'
+  /** Slack refused a notice for its size or its blocks (msg_too_long, invalid_blocks): permanent; render it shorter. */
+  | 'NOTICE_TOO_LONG'
   | 'BUS_UNAVAILABLE'
   | 'JOURNAL_FAILED'
   /** The journal cannot commit at all (a full disk, a database away): readiness says so until it can. */

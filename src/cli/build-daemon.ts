@@ -11,6 +11,9 @@ import { HttpLookup } from '../adapters/lookup/http-lookup';
 import { PrometheusMetrics } from '../adapters/metrics/prometheus-metrics';
 import { Redactor } from '../config/redactor';
 import { tlsOptions } from './tls-files';
+import { formatOnlineCheck, onlineCheck } from './online-check';
+import { CheckedJobs } from '../listener/dispatch/job-check';
+import { permanentError } from '../errors';
 import { redactingBus, redactingNotifier, redactingRelease, redactingResults } from './redacting-adapters';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
 import { durationMs, type LoadedConfig } from '../config/config';
@@ -58,7 +61,8 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
     executors.set('jenkins', new JenkinsExecutor({
       url: config.jenkins.url, user: config.jenkins.user, token: config.jenkins.token,
       requestTimeoutMs: durationMs(config.jenkins.request_timeout, 30_000),
-      lookback: config.jenkins.lookback,
+      locateTimeoutMs: durationMs(config.jenkins.locate_timeout, 60_000),
+      fetch: rt.fetch,
     }));
     pollIntervals.set('jenkins', durationMs(config.jenkins.poll_interval, 15_000));
     pollRates.set('jenkins', config.jenkins.max_polls_per_second ?? 10);
@@ -140,6 +144,7 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
   });
 
   const redactor = new Redactor(loaded.secrets);
+  const checkedJobs = new CheckedJobs((job, warning) => log.warn({ job }, warning));
   const retentionMs = durationMs(config.journal?.retention, 7 * 86_400_000);
   const core = createCore({
     metrics,
@@ -179,6 +184,17 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
     maxParameterLength: config.limits?.max_parameter_length ?? 4096,
     leaseMs: durationMs(config.journal?.lease, 120_000),
     retention: retentionMs > 0 ? { maxAgeMs: retentionMs, batch: 2_000, intervalMs: Math.min(retentionMs, 10 * 60_000) } : undefined,
+    // Before anything is taken in: a rule whose job cannot take its runs refuses the start (Jenkins
+    // away is only a warning: such jobs are checked when first used).
+    startupChecks: async () => {
+      const check = await onlineCheck(loaded, executors, 'warning');
+      for (const l of check.lines.filter((x) => x.level !== 'error')) log.warn({ check: l.level }, l.message);
+      if (!check.ok) {
+        throw permanentError('CONFIG_INVALID', `refusing to start:\n${formatOnlineCheck(loaded.file, { ...check, lines: check.lines.filter((l) => l.level === 'error') }).join('\n')}`);
+      }
+    },
+    // A job named by an expression is checked when first used, once per job and parameters.
+    checkJob: (executor, job, run) => checkedJobs.refusal(run.executor, executor, job, Object.keys(run.parameters)),
     triggerRate: config.jenkins?.max_triggers_per_second
       ? new Map([['jenkins', { ratePerSecond: config.jenkins.max_triggers_per_second, burst: defaultBurst(config.jenkins.max_triggers_per_second) }]])
       : undefined,

@@ -10,6 +10,7 @@ import { EventValidator } from '../validator/event-validator';
 import { Redactor } from '../config/redactor';
 import { buildDaemon } from './build-daemon';
 import { openJournal } from './open-journal';
+import { formatOnlineCheck, onlineCheck, onlineExecutors } from './online-check';
 import { TEMPLATES } from './event-templates';
 import { applyIntakePort, intakePortOverride, listenProblem } from './intake-port';
 import { createLogger, logFormatFor, type LogFormat } from './logger';
@@ -144,14 +145,21 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
       code = verdicts.every((v) => v.valid) ? 0 : 1;
     })
     .command('config', 'configuration commands', (y) => y
-      .command('check <file>', 'validate a configuration file', (y2) => y2.positional('file', { type: 'string', demandOption: true }),
-        (a) => {
-          const validator = new EventValidator(schemasDir);
-          const loaded = loadConfig(a.file, io.env, (t) => validator.knows(t));
-          // The certificate files and the key's passphrase too, as `listen` would find them.
-          checkTlsFiles(loaded, Date.now());
-          io.out(`${a.file}: OK (${loaded.config.rules.length} rule(s): ${loaded.config.rules.map((r) => r.name).join(', ')})`);
-        })
+      .command('check <file>', 'validate a configuration file (--online: and every rule\'s job in Jenkins)', (y2) => y2
+        .positional('file', { type: 'string', demandOption: true })
+        .option('online', { type: 'boolean', default: false, describe: 'also read each rule\'s job in Jenkins: it must declare CVP_RUN_ID (and the rule\'s parameters)' }),
+      async (a) => {
+        const validator = new EventValidator(schemasDir);
+        const loaded = loadConfig(a.file, io.env, (t) => validator.knows(t));
+        // The certificate files and the key's passphrase too, as `listen` would find them.
+        checkTlsFiles(loaded, Date.now());
+        if (a.online) {
+          const check = await onlineCheck(loaded, onlineExecutors(loaded, io.fetch), 'error');
+          for (const l of formatOnlineCheck(a.file, check)) (l.includes(': error: ') ? io.err : io.out)(l);
+          if (!check.ok) { code = 1; return; }
+        }
+        io.out(`${a.file}: OK (${loaded.config.rules.length} rule(s): ${loaded.config.rules.map((r) => r.name).join(', ')})`);
+      })
       .demandCommand(1, 'say which: cvp config check FILE'))
     .command('status <id>', 'what became of an event, step by step with times: by message id, or by artifact id or NVR', (y) => y
       .positional('id', { type: 'string', demandOption: true })

@@ -38,6 +38,9 @@ export interface JenkinsConfig {
   poll_interval?: Duration;
   max_polls_per_second?: number;
   max_triggers_per_second?: number;
+  /** The longest a lookup of a run's build may take (paging back through the job's builds). */
+  locate_timeout?: Duration;
+  /** Deprecated and ignored: a run's build is looked for back to the run's creation, bounded by locate_timeout. */
   lookback?: number;
 }
 

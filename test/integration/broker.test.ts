@@ -6,7 +6,7 @@
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import { Broker, probeStomp, startBroker } from '../support/activemq';
-import { connectTestClient, consume, lastClientError, publish, TestSubscription, testStompPort } from '../support/stomp-client';
+import { browse, connectTestClient, consume, drain, lastClientError, publish, TestSubscription, testStompPort } from '../support/stomp-client';
 
 const TOPIC = '/topic/VirtualTopic.eng.ci.redhat-container-group.test.queued';
 const CONSUMER_QUEUE = '/queue/Consumer.cvp-test.sub1.VirtualTopic.eng.ci.redhat-container-group.test.queued';
@@ -120,6 +120,20 @@ describe('test broker', () => {
 
     // consume() acked them all.
     expect(await consume(port, queue, { count: 1, timeoutMs: 500 })).toEqual([]);
+  });
+});
+
+describe('reading what a queue holds', () => {
+  test('browse() looks without consuming; drain() takes everything and leaves the queue empty', async () => {
+    const port = testStompPort();
+    const queue = `/queue/cvp-test.browse.${randomUUID()}`;
+    expect(await browse(port, queue)).toEqual([]);
+    for (let i = 0; i < 3; i++) await publish(port, queue, `m${i}`);
+    expect((await browse(port, queue)).map((m) => m.body)).toEqual(['m0', 'm1', 'm2']);
+    expect((await browse(port, queue)).map((m) => m.body)).toEqual(['m0', 'm1', 'm2']);
+    expect((await drain(port, queue, { quietMs: 300 })).map((m) => m.body)).toEqual(['m0', 'm1', 'm2']);
+    expect(await browse(port, queue)).toEqual([]);
+    expect(await drain(port, queue, { quietMs: 300 })).toEqual([]);
   });
 });
 

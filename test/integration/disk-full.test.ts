@@ -46,7 +46,7 @@ describe('a full disk under the journal', () => {
   it('is not ready for 30 s of a full disk, loses nothing, and resumes by itself', async () => {
     const EVENTS = 300;
     const tag = `d${randomUUID().slice(0, 6)}`;
-    const daemon = new DaemonProcess(f.writeConfig(testStompPort(), `Consumer.cvp-disk.${tag}`, { journalPath: join(mount, 'journal.db') }), f.dir, f.env);
+    const daemon = new DaemonProcess(f.writeConfig(testStompPort(), `Consumer.cvp-disk.${tag}`, { journal: join(mount, 'journal.db') }), f.dir, f.env);
     f.daemons.push(daemon);
     daemon.start();
     await eventually('the daemon to be ready', () => { daemon.assertAlive(); return f.ready(); }, 30_000);

@@ -21,7 +21,7 @@ export interface StandInRequest {
   form?: URLSearchParams;
   /** Build parameters as the client sent them (Jenkins trigger requests only). */
   params?: Record<string, string>;
-  /** The status the stand-in answered with. */
+  /** The status the stand-in answered with; 0 when it reset the connection instead. */
   status?: number;
 }
 
@@ -32,6 +32,8 @@ export interface Reply {
   json?: unknown;
   /** Sent as-is, with headers['content-type'] or text/plain. */
   text?: string;
+  /** No answer at all: the connection is reset (TCP RST) after the request was read, as a failing proxy would. */
+  reset?: boolean;
 }
 
 export type FailureCount = number | 'forever';
@@ -136,7 +138,11 @@ export abstract class HttpStandIn {
       reply = { status: 500, text: `stand-in error: ${(err as Error).stack ?? String(err)}` };
       this.unexpected.push(`stand-in error on ${req.method} ${req.url}: ${(err as Error).message}`);
     }
-    if (recorded) recorded.status = reply.status;
+    if (recorded) recorded.status = reply.reset ? 0 : reply.status;
+    if (reply.reset) {
+      res.socket?.resetAndDestroy();
+      return;
+    }
     const headers: Record<string, string> = { ...reply.headers };
     let payload = '';
     if (reply.json !== undefined) {
@@ -194,4 +200,46 @@ export abstract class HttpStandIn {
 export function expectNoUnexpected(...standIns: HttpStandIn[]): void {
   const lines = standIns.flatMap((s) => s.unexpected.map((u) => `${s.constructor.name}: ${u}`));
   if (lines.length) throw new Error(`Unexpected requests to stand-ins:\n  ${lines.join('\n  ')}`);
+}
+
+/** How an answer is lost after the stand-in did the work: a reset connection, an answer held back, or a gateway's error page. */
+export type LostAnswer = { as: 'reset' } | { as: 'hold'; holdMs: number } | { as: 'gateway'; status: number };
+
+/**
+ * The switch a stand-in uses to lose the answers of requests it has carried out: for the next
+ * `count`, or for `forMs` by its clock, or both; neither: until clear().
+ */
+export class AnswerLoss {
+  /** Answers lost so far. */
+  lost = 0;
+  private state?: { how: LostAnswer; remaining: number; until: number };
+
+  constructor(private readonly now: () => number) {}
+
+  set(how: LostAnswer, bounds: { count?: number; forMs?: number } = {}): void {
+    this.state = { how, remaining: bounds.count ?? Infinity, until: bounds.forMs === undefined ? Infinity : this.now() + bounds.forMs };
+  }
+
+  clear(): void {
+    this.state = undefined;
+  }
+
+  /** Whether this request's answer is lost, and how (counts it). */
+  take(): LostAnswer | undefined {
+    const s = this.state;
+    if (!s || s.remaining <= 0 || this.now() >= s.until) return undefined;
+    s.remaining -= 1;
+    this.lost += 1;
+    return s.how;
+  }
+
+  /** The reply the client gets instead of `reply`: none (reset), `reply` late, or a gateway's page. */
+  async apply(how: LostAnswer, reply: Reply): Promise<Reply> {
+    if (how.as === 'reset') return { status: 0, reset: true };
+    if (how.as === 'gateway') {
+      return { status: how.status, headers: { 'content-type': 'text/html' }, text: `<html><body><h1>${how.status} ${http.STATUS_CODES[how.status] ?? 'Error'}</h1>The server didn't respond in time.</body></html>` };
+    }
+    await new Promise((r) => setTimeout(r, how.holdMs));
+    return reply;
+  }
 }

@@ -1,12 +1,22 @@
 /**
  * The Jenkins stand-in's state and how real Jenkins (2.4xx, Pipeline jobs) renders it as JSON.
  * Shapes follow /api/json of WorkflowJob, WorkflowRun and Queue$WaitingItem / Queue$LeftItem.
+ * `builds` is Job.getNewBuilds() (the 100 newest); `allBuilds` (Job.getBuilds(), exported with
+ * visibility -2) appears only when a tree names it.
  */
+import { LazyList } from './jenkins-tree-filter';
+
 export type JenkinsResult = 'SUCCESS' | 'UNSTABLE' | 'FAILURE' | 'ABORTED' | 'NOT_BUILT';
+
+export type ParameterType = 'string' | 'boolean' | 'choice' | 'text';
 
 export interface JobDefinition {
   /** Declared parameter names; Jenkins drops anything else. An empty list makes the job unparameterised. */
   parameters: string[];
+  /** The kind of each declared parameter (String by default), rendered with its own _class. */
+  parameterTypes?: Record<string, ParameterType>;
+  /** Other job properties (their _class), listed in `property` before the parameters' one. */
+  properties?: string[];
   /** Values for declared parameters the client leaves out (Jenkins fills in defaults); '' otherwise. */
   defaults?: Record<string, string>;
   result?: JenkinsResult | ((params: Record<string, string>) => JenkinsResult);
@@ -32,6 +42,12 @@ export interface QueueItem {
   inQueueSince: number;
   leaveAt: number;
   cancelled: boolean;
+  /** When it was cancelled in the queue. */
+  cancelledAt?: number;
+  /** Accepted, with the answer lost on its way back (the stand-in's switch). */
+  answerLost?: boolean;
+  /** Triggered by someone else, not through the API under test. */
+  byAnotherUser?: boolean;
   build?: Build;
 }
 
@@ -45,6 +61,14 @@ export interface Build {
 }
 
 const JOB_CLASS = 'org.jenkinsci.plugins.workflow.job.WorkflowJob';
+/** Job.getNewBuilds(): `builds` holds at most this many, the newest. */
+export const NEW_BUILDS_CAP = 100;
+const PARAMETER_CLASSES: Record<ParameterType, { definition: string; value: string }> = {
+  string: { definition: 'hudson.model.StringParameterDefinition', value: 'hudson.model.StringParameterValue' },
+  boolean: { definition: 'hudson.model.BooleanParameterDefinition', value: 'hudson.model.BooleanParameterValue' },
+  choice: { definition: 'hudson.model.ChoiceParameterDefinition', value: 'hudson.model.StringParameterValue' },
+  text: { definition: 'hudson.model.TextParameterDefinition', value: 'hudson.model.TextParameterValue' },
+};
 const RUN_CLASS = 'org.jenkinsci.plugins.workflow.job.WorkflowRun';
 const COLORS: Record<JenkinsResult, string> = {
   SUCCESS: 'blue',
@@ -93,17 +117,18 @@ export class JenkinsJson {
       ],
     };
     if (!item.job.def.parameters.length) return [cause];
-    const parameters = Object.entries(item.params).map(([name, value]) => ({
-      _class: 'hudson.model.StringParameterValue',
-      name,
-      value,
-    }));
+    const parameters = Object.entries(item.params).map(([name, value]) => this.parameterValue(item.job, name, value));
     return [{ _class: 'hudson.model.ParametersAction', parameters }, cause];
   }
 
-  build(build: Build, builds: Build[]): unknown {
+  parameterValue(job: Job, name: string, value: string): unknown {
+    const type = job.def.parameterTypes?.[name] ?? 'string';
+    return { _class: PARAMETER_CLASSES[type].value, name, value: type === 'boolean' ? value === 'true' : value };
+  }
+
+  /** `idx`: the build's place in `builds` (newest first), when the caller knows it. */
+  build(build: Build, builds: Build[], idx = builds.indexOf(build)): unknown {
     const building = build.result === null;
-    const idx = builds.indexOf(build);
     const [, display] = this.names(build.item.job);
     return {
       _class: RUN_CLASS,
@@ -131,27 +156,27 @@ export class JenkinsJson {
     };
   }
 
-  /** `builds` newest first, as Jenkins lists them. */
-  job(job: Job, builds: Build[], waiting: QueueItem | undefined, now: number, deep: boolean): unknown {
+  /** `builds` newest first, as Jenkins lists them; `allBuilds` is rendered only when asked for. */
+  job(job: Job, builds: Build[], waiting: QueueItem | undefined, now: number, deep: boolean, withAllBuilds = false): unknown {
     const [name, display] = this.names(job);
     const render = (b: Build | undefined) => (b && deep ? this.build(b, builds) : this.shallowBuild(b));
-    const defs = job.def.parameters.map((p) => ({
-      _class: 'hudson.model.StringParameterDefinition',
-      defaultParameterValue: {
-        _class: 'hudson.model.StringParameterValue',
+    const list = (length: number) => new LazyList(length, (i) => (deep ? this.build(builds[i], builds, i) : this.shallowBuild(builds[i])));
+    const defs = job.def.parameters.map((p) => {
+      const type = job.def.parameterTypes?.[p] ?? 'string';
+      return {
+        _class: PARAMETER_CLASSES[type].definition,
+        defaultParameterValue: this.parameterValue(job, p, job.def.defaults?.[p] ?? (type === 'boolean' ? 'false' : '')),
+        description: null,
         name: p,
-        value: job.def.defaults?.[p] ?? '',
-      },
-      description: null,
-      name: p,
-      type: 'StringParameterDefinition',
-    }));
-    const property = defs.length
-      ? [{ _class: 'hudson.model.ParametersDefinitionProperty', parameterDefinitions: defs }]
-      : [];
+        type: PARAMETER_CLASSES[type].definition.replace(/^hudson\.model\./, ''),
+        ...(type === 'choice' ? { choices: [job.def.defaults?.[p] ?? ''] } : {}),
+      };
+    });
+    const parameters = defs.length ? [{ _class: 'hudson.model.ParametersDefinitionProperty', parameterDefinitions: defs }] : [];
+    const property = [...(job.def.properties ?? []).map((c) => ({ _class: c })), ...parameters];
     return {
       _class: JOB_CLASS,
-      actions: property,
+      actions: parameters,
       description: null,
       displayName: name,
       fullDisplayName: display,
@@ -159,7 +184,8 @@ export class JenkinsJson {
       name,
       url: this.jobUrl(job),
       buildable: true,
-      builds: builds.map(render),
+      ...(withAllBuilds ? { allBuilds: list(builds.length) } : {}),
+      builds: list(Math.min(builds.length, NEW_BUILDS_CAP)),
       color: this.color(builds),
       firstBuild: render(builds[builds.length - 1]),
       inQueue: waiting !== undefined,

@@ -1,15 +1,18 @@
 /**
- * A loopback Jenkins: basic auth with an API token, CSRF crumbs, parameterised (folder) jobs,
- * the queue, builds that progress with real time, and the failure switches of HttpStandIn.
- * Time is evaluated lazily on each request (no timers), so nothing keeps jest alive.
+ * A loopback Jenkins: basic auth with an API token, CSRF crumbs, parameterised (folder) jobs that
+ * keep only their declared parameters (SECURITY-170) and serve their parameter definitions, the
+ * queue (items forgotten five minutes after they leave it), builds that progress with the clock,
+ * `builds` (the 100 newest) and `allBuilds` with `{M,N}` ranges, the failure switches of
+ * HttpStandIn, and a switch that accepts triggers and then loses the answer (a proxy's 504, or a
+ * reset connection). Time is evaluated lazily on each request (no timers), so nothing keeps jest alive.
  */
 import { randomBytes } from 'node:crypto';
-import { HttpStandIn, type Reply, type StandInRequest, firstValues } from './http-stand-in';
+import { AnswerLoss, HttpStandIn, type Reply, type StandInRequest, firstValues } from './http-stand-in';
 import { type Build, type Job, type JobDefinition, type JenkinsResult, JenkinsJson, type QueueItem } from './jenkins-json';
-import { jenkinsTreeFilter } from './jenkins-tree-filter';
+import { jenkinsTreeFilter, treeNames } from './jenkins-tree-filter';
 
 export { expectNoUnexpected } from './http-stand-in';
-export type { JenkinsResult, JobDefinition } from './jenkins-json';
+export type { JenkinsResult, JobDefinition, ParameterType } from './jenkins-json';
 
 export interface JenkinsStandInOptions {
   user: string;
@@ -30,7 +33,19 @@ export interface TriggeredBuild {
   cancelled: boolean;
   building: boolean;
   result: JenkinsResult | null;
+  /** When the build started (its `timestamp`), null while queued. */
+  startedAt: number | null;
+  /** The trigger was accepted but its answer lost (loseTriggerAnswers). */
+  answerLost: boolean;
+  /** Started by triggerAsAnotherUser, not through the API under test. */
+  byAnotherUser: boolean;
 }
+
+/** How a lost trigger answer looks to the client: a gateway's error page, a connection reset, or an answer held back. */
+export type LostTriggerAnswer = 502 | 504 | 'reset' | { holdMs: number };
+
+/** Queue.leftItems: a LeftItem is kept this long after it left the queue, then its URL is 404. */
+export const LEFT_ITEM_TTL_MS = 5 * 60_000;
 
 /** Request fields Jenkins itself consumes; never reported as dropped parameters. */
 const RESERVED = new Set(['token', 'delay', 'cause', 'json', 'Jenkins-Crumb']);
@@ -41,12 +56,19 @@ export class JenkinsStandIn extends HttpStandIn {
   private readonly items: QueueItem[] = [];
   private readonly triggers = new Map<string, number>();
   private readonly json: JenkinsJson;
+  private readonly loss: AnswerLoss;
   private readonly now: () => number;
 
   constructor(private readonly options: JenkinsStandInOptions) {
     super();
     this.json = new JenkinsJson(() => this.url, options.user);
     this.now = options.clock ?? Date.now;
+    this.loss = new AnswerLoss(this.now);
+  }
+
+  /** Trigger answers lost so far (loseTriggerAnswers). */
+  get lostAnswers(): number {
+    return this.loss.lost;
   }
 
   defineJob(fullName: string, def: JobDefinition): void {
@@ -74,7 +96,36 @@ export class JenkinsStandIn extends HttpStandIn {
         cancelled: i.cancelled,
         building: i.build !== undefined && i.build.result === null,
         result: i.build?.result ?? null,
+        startedAt: i.build?.timestamp ?? null,
+        answerLost: i.answerLost === true,
+        byAnotherUser: i.byAnotherUser === true,
       }));
+  }
+
+  /**
+   * Accept triggers (the item is queued, the build will run) and lose the answer: a proxy's 504 or
+   * a reset connection, for the next `count` triggers or until the clock passes `until` (both
+   * bounds apply when both are given; neither: until restoreTriggerAnswers()).
+   */
+  loseTriggerAnswers(as: LostTriggerAnswer, bounds: { count?: number; forMs?: number } = {}): void {
+    this.loss.set(as === 'reset' ? { as: 'reset' } : typeof as === 'object' ? { as: 'hold', holdMs: as.holdMs } : { as: 'gateway', status: as }, bounds);
+  }
+
+  restoreTriggerAnswers(): void {
+    this.loss.clear();
+  }
+
+  /** Someone else (the web UI, another tool) triggers the job: an item, then a build, not through this API. */
+  triggerAsAnotherUser(job: string, params: Record<string, string> = {}): number {
+    this.advance();
+    const j = this.jobs.get(job);
+    if (!j) throw new Error(`JenkinsStandIn: no job ${job}`);
+    const kept: Record<string, string> = {};
+    for (const p of j.def.parameters) kept[p] = params[p] ?? j.def.defaults?.[p] ?? '';
+    const now = this.now();
+    const item: QueueItem = { id: this.items.length + 1, job: j, params: kept, dropped: [], inQueueSince: now, leaveAt: now + (j.def.queueMs ?? 0), cancelled: false, byAnotherUser: true };
+    this.items.push(item);
+    return item.id;
   }
 
   /** Trigger requests the stand-in accepted (201) for this job, including ones Jenkins folded into a queued item. */
@@ -82,13 +133,14 @@ export class JenkinsStandIn extends HttpStandIn {
     return this.triggers.get(job) ?? 0;
   }
 
-  protected handle(req: StandInRequest): Reply {
-    const reply = this.route(req);
-    reply.headers = { 'x-jenkins': '2.462.3', ...reply.headers };
+  protected async handle(req: StandInRequest): Promise<Reply> {
+    const reply = await this.route(req);
+    // A gateway's page in place of Jenkins' answer does not come from Jenkins.
+    if (reply.status < 500 || reply.headers?.['content-type'] !== 'text/html') reply.headers = { 'x-jenkins': '2.462.3', ...reply.headers };
     return reply;
   }
 
-  private route(req: StandInRequest): Reply {
+  private route(req: StandInRequest): Reply | Promise<Reply> {
     const auth = req.headers.authorization ?? '';
     const expected = Buffer.from(`${this.options.user}:${this.options.token}`).toString('base64');
     if (auth !== `Basic ${expected}`) {
@@ -115,15 +167,23 @@ export class JenkinsStandIn extends HttpStandIn {
     }
     const m = /^GET \/queue\/item\/(\d+)\/api\/json$/.exec(key);
     if (m) {
-      const item = this.items.find((i) => i.id === Number(m[1]));
+      const item = this.remembered(Number(m[1]));
       return item ? this.ok(req, this.itemJson(item)) : { status: 404, text: 'Not Found' };
     }
-    if (key === 'POST /queue/cancelItem') return this.cancelItem(req);
+    if (key === 'POST /queue/cancelItem') return this.cancelItem(req, Number(req.query.id));
+    // Queue.Item#doCancelQueue (deprecated, what the npm client posts): 204 whether or not it could cancel.
+    const c = /^POST \/queue\/item\/(\d+)\/cancelQueue$/.exec(key);
+    if (c) {
+      const item = this.remembered(Number(c[1]));
+      if (!item) return { status: 404, text: 'Not Found' };
+      this.cancelItem(req, item.id);
+      return { status: 204 };
+    }
     if (segs[0] === 'job') return this.routeJob(req, segs);
     return this.unrecognised(req);
   }
 
-  private routeJob(req: StandInRequest, segs: string[]): Reply {
+  private routeJob(req: StandInRequest, segs: string[]): Reply | Promise<Reply> {
     const names: string[] = [];
     let i = 0;
     while (segs[i] === 'job' && segs[i + 1] !== undefined) {
@@ -139,7 +199,8 @@ export class JenkinsStandIn extends HttpStandIn {
     if (route === 'GET api/json') {
       const waiting = this.items.find((it) => it.job === job && !it.cancelled && !it.build);
       const deep = Number(req.query.depth ?? 0) >= 1 || req.query.tree !== undefined;
-      return this.ok(req, this.json.job(job, builds, waiting, this.now(), deep));
+      const withAllBuilds = req.query.tree !== undefined && treeNames(req.query.tree).has('allBuilds');
+      return this.ok(req, this.json.job(job, builds, waiting, this.now(), deep, withAllBuilds));
     }
     if (route === 'POST buildWithParameters' || route === 'POST build') return this.trigger(req, job, rest);
     const b = /^(GET|POST) (\d+|lastBuild)(\/api\/json|\/stop)?$/.exec(route);
@@ -157,7 +218,7 @@ export class JenkinsStandIn extends HttpStandIn {
     return this.unrecognised(req);
   }
 
-  private trigger(req: StandInRequest, job: Job, endpoint: string): Reply {
+  private async trigger(req: StandInRequest, job: Job, endpoint: string): Promise<Reply> {
     const declared = job.def.parameters;
     if (req.rawBody && !req.form) return this.unrecognised(req); // multipart (file parameters) is not modelled
     // Like a servlet's getParameter: query string first, then the form body.
@@ -189,15 +250,28 @@ export class JenkinsStandIn extends HttpStandIn {
       cancelled: false,
     };
     if (!same) this.items.push(item);
-    return { status: 201, headers: { location: `${this.url}/queue/item/${item.id}/` }, text: '' };
+    const reply: Reply = { status: 201, headers: { location: `${this.url}/queue/item/${item.id}/` }, text: '' };
+    const lost = this.loss.take();
+    if (!lost) return reply;
+    item.answerLost = true;
+    return this.loss.apply(lost, reply);
   }
 
-  private cancelItem(req: StandInRequest): Reply {
-    const item = this.items.find((i) => i.id === Number(req.query.id));
-    if (!item) return { status: 404, text: `Provided id (${req.query.id}) not found` };
+  /** The item, unless Jenkins has forgotten it (LEFT_ITEM_TTL_MS after it left the queue). */
+  private remembered(id: number): QueueItem | undefined {
+    const item = this.items.find((i) => i.id === id);
+    if (!item) return undefined;
+    const leftAt = item.cancelled ? item.cancelledAt : item.build?.timestamp;
+    return leftAt !== undefined && this.now() - leftAt >= LEFT_ITEM_TTL_MS ? undefined : item;
+  }
+
+  private cancelItem(req: StandInRequest, id: number): Reply {
+    const item = this.remembered(id);
+    if (!item) return { status: 404, text: `Provided id (${req.query.id ?? id}) not found` };
     // A LeftItem (started or already cancelled) is still found, but Queue.cancel() refuses it.
     if (item.cancelled || item.build) return { status: 500, text: `Could not cancel run for id ${item.id}` };
     item.cancelled = true;
+    item.cancelledAt = this.now();
     return { status: 204 };
   }
 

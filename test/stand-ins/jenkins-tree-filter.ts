@@ -2,12 +2,35 @@
  * Jenkins' `?tree=` filter (e.g. `builds[number,url,actions[parameters[name,value]]]{0,10}`), so a
  * client asking for too little sees the same missing fields it would see on a real Jenkins.
  * Objects keep their `_class`; an object named without a sub-tree keeps only `_class`.
+ * A range `{M,N}` is M (inclusive) to N (exclusive), `{M,}` from M on, `{,N}` the first N, `{N}`
+ * the element N alone (Stapler's Range).
  */
 interface Node {
   sub?: Tree;
   range?: [number | undefined, number | undefined];
 }
 type Tree = Map<string, Node>;
+
+/**
+ * A list rendered only as far as a range asks (a job's thousands of builds), so a page costs what
+ * it holds. Serialises in full when no tree applies.
+ */
+export class LazyList {
+  constructor(
+    readonly length: number,
+    private readonly render: (i: number) => unknown,
+  ) {}
+
+  slice(from = 0, to = this.length): unknown[] {
+    const out: unknown[] = [];
+    for (let i = Math.max(0, from); i < Math.min(to, this.length); i++) out.push(this.render(i));
+    return out;
+  }
+
+  toJSON(): unknown[] {
+    return this.slice();
+  }
+}
 
 function parseList(s: string, pos: { i: number }): Tree {
   const tree: Tree = new Map();
@@ -24,7 +47,6 @@ function parseList(s: string, pos: { i: number }): Tree {
       const end = s.indexOf('}', pos.i);
       const [from, to] = s.slice(pos.i + 1, end).split(',');
       const num = (x: string | undefined) => (x === undefined || x === '' ? undefined : Number(x));
-      // {N} is the single element N; {M,N} is M (inclusive) to N (exclusive).
       node.range = to === undefined ? [num(from), num(from)! + 1] : [num(from), num(to)];
       pos.i = end + 1;
     }
@@ -35,6 +57,7 @@ function parseList(s: string, pos: { i: number }): Tree {
 }
 
 function apply(value: unknown, tree: Tree): unknown {
+  if (value instanceof LazyList) return value.slice().map((v) => apply(v, tree));
   if (Array.isArray(value)) return value.map((v) => apply(v, tree));
   if (value === null || typeof value !== 'object') return value;
   const obj = value as Record<string, unknown>;
@@ -43,10 +66,15 @@ function apply(value: unknown, tree: Tree): unknown {
   for (const [key, node] of tree) {
     if (!(key in obj)) continue;
     let v = obj[key];
-    if (Array.isArray(v) && node.range) v = v.slice(node.range[0] ?? 0, node.range[1]);
+    if (node.range && (Array.isArray(v) || v instanceof LazyList)) v = v.slice(node.range[0] ?? 0, node.range[1]);
     out[key] = apply(v, node.sub ?? new Map());
   }
   return out;
+}
+
+/** The top-level names a tree asks for (e.g. to render `allBuilds` only when asked, as Jenkins does). */
+export function treeNames(tree: string): Set<string> {
+  return new Set(parseList(tree, { i: 0 }).keys());
 }
 
 export function jenkinsTreeFilter(value: unknown, tree: string): unknown {

@@ -1,8 +1,9 @@
 /**
  * A loopback ResultsDB (API v2.0): create results, list them with ResultsDB's filters, the
  * latest result per test case, one result by id. Validation and stored shapes follow ResultsDB 2.2.
+ * A switch stores results and then loses the answer (a reset, an answer held back, a gateway's error).
  */
-import { type Reply, HttpStandIn, type StandInRequest } from './http-stand-in';
+import { AnswerLoss, type LostAnswer, type Reply, HttpStandIn, type StandInRequest } from './http-stand-in';
 import { type ParsedResult, parseResultBody } from './parse-result-body';
 
 export { expectNoUnexpected } from './http-stand-in';
@@ -78,11 +79,30 @@ export class ResultsDbStandIn extends HttpStandIn {
   /** ResultsDB keeps one testcase row per name; its ref_url is whatever the last result said. */
   private readonly testcases = new Map<string, string | null>();
   private readonly now: () => number;
+  private readonly loss: AnswerLoss;
 
   constructor(options: ResultsDbStandInOptions = {}) {
     super();
     this.outcomes = [...PRESET_OUTCOMES, ...(options.outcomes ?? []).filter((o) => !(PRESET_OUTCOMES as readonly string[]).includes(o))];
     this.now = options.clock ?? Date.now;
+    this.loss = new AnswerLoss(this.now);
+  }
+
+  /**
+   * Store the next results (201) but lose their answers: for `count` of them, or for `forMs` by the
+   * clock, or both; neither: until restoreResultAnswers().
+   */
+  loseResultAnswers(how: LostAnswer, bounds: { count?: number; forMs?: number } = {}): void {
+    this.loss.set(how, bounds);
+  }
+
+  restoreResultAnswers(): void {
+    this.loss.clear();
+  }
+
+  /** Result answers lost so far. */
+  get lostAnswers(): number {
+    return this.loss.lost;
   }
 
   /** Every stored result, oldest first, as ResultsDB would answer it. */
@@ -97,7 +117,7 @@ export class ResultsDbStandIn extends HttpStandIn {
     return reply.json as ResultsDbResult;
   }
 
-  protected handle(req: StandInRequest): Reply {
+  protected handle(req: StandInRequest): Reply | Promise<Reply> {
     const route = `${req.method} ${req.path.replace(/\/+$/, '')}`;
     if (route === `POST ${PREFIX}/results`) {
       const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
@@ -105,7 +125,9 @@ export class ResultsDbStandIn extends HttpStandIn {
         return { status: 415, json: { detail: `Unsupported media type '${type}' in request. 'application/json' is required.` } };
       }
       if (req.body === undefined) return { status: 400, json: { message: 'Bad request' } };
-      return this.create(req.body);
+      const created = this.create(req.body);
+      const lost = created.status === 201 ? this.loss.take() : undefined;
+      return lost ? this.loss.apply(lost, created) : created;
     }
     if (route === `GET ${PREFIX}/results` || route === `GET ${PREFIX}/results/latest`) {
       const filters = this.filters(req.searchParams);

@@ -1,10 +1,16 @@
 /**
- * A loopback Slack Web API (chat.postMessage, chat.update, auth.test) as @slack/web-api's WebClient
- * calls it: POST <slackApiUrl><method>, form-encoded with object arguments (blocks) as JSON strings,
- * `Authorization: Bearer <token>`. Slack answers API errors with HTTP 200 and `{ ok: false, error }`.
- * Point a WebClient at it with `{ slackApiUrl: standIn.url + '/api/' }`.
+ * A loopback Slack Web API as @slack/web-api's WebClient calls it: POST <slackApiUrl><method>,
+ * form-encoded with object arguments (blocks, metadata) as JSON strings, `Authorization: Bearer
+ * <token>`. Slack answers API errors with HTTP 200 and `{ ok: false, error }`.
+ *
+ * Methods: chat.postMessage (with message metadata), chat.update, auth.test, conversations.history
+ * and conversations.replies (channel ids only, newest first / parent first, cursors, `oldest`,
+ * metadata only with include_all_metadata), conversations.list. Switches: 429 with Retry-After,
+ * and a post that is accepted (kept in the history) whose answer is then lost: the connection
+ * reset, or the answer held back longer than a client waits. Point a WebClient at it with
+ * `{ slackApiUrl: standIn.apiUrl }`.
  */
-import { type Reply, HttpStandIn, type StandInRequest } from './http-stand-in';
+import { AnswerLoss, type LostAnswer, type Reply, HttpStandIn, type StandInRequest } from './http-stand-in';
 
 export { expectNoUnexpected } from './http-stand-in';
 
@@ -12,6 +18,13 @@ export interface SlackStandInOptions {
   token: string;
   /** Channel names ('#cvp' or 'cvp') mapped to ids ('C0CVP'); when given, no other channel exists. */
   channels?: Record<string, string>;
+  /** Milliseconds since the epoch, for message ts; defaults to Date.now. */
+  clock?: () => number;
+}
+
+export interface SlackMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
 }
 
 export interface SlackMessage {
@@ -23,6 +36,9 @@ export interface SlackMessage {
   blocks?: unknown[];
   thread_ts?: string;
   ts: string;
+  metadata?: SlackMetadata;
+  /** Accepted, with the answer lost on its way back (losePostAnswers). */
+  answerLost?: boolean;
 }
 
 export interface SlackUpdate {
@@ -32,18 +48,32 @@ export interface SlackUpdate {
   blocks?: unknown[];
 }
 
+
 const ID = /^[CGD][A-Z0-9]{2,}$/;
 const BOT = { user: 'U0CVPBOT', bot_id: 'B0CVPBOT', app_id: 'A0CVPAPP', team: 'T0STANDIN' };
+/** Slack's limits: a section block's text, a message's top-level text, blocks per message. */
+const SECTION_TEXT_MAX = 3000;
+const TEXT_MAX = 40_000;
+const BLOCKS_MAX = 50;
 
 export class SlackStandIn extends HttpStandIn {
   readonly messages: SlackMessage[] = [];
   readonly updates: SlackUpdate[] = [];
-  private seq = 0;
+  private lastMicros = 0;
   private limited = { count: 0, retryAfter: 0 };
+  private readonly loss: AnswerLoss;
   private readonly generatedIds = new Map<string, string>();
+  private readonly now: () => number;
 
   constructor(private readonly options: SlackStandInOptions) {
     super();
+    this.now = options.clock ?? Date.now;
+    this.loss = new AnswerLoss(this.now);
+  }
+
+  /** Post answers lost so far (losePostAnswers). */
+  get lostAnswers(): number {
+    return this.loss.lost;
   }
 
   /** The base URL for WebClient's `slackApiUrl` option. */
@@ -56,18 +86,35 @@ export class SlackStandIn extends HttpStandIn {
     this.limited = { count, retryAfter: retryAfterSeconds };
   }
 
-  /** Replies posted in the thread of the message with this ts. */
-  thread(ts: string): SlackMessage[] {
-    return this.messages.filter((m) => m.thread_ts === ts);
+  /**
+   * Keep the next posts (they are in the channel, and in its history) but lose their answers: for
+   * `count` posts, or for `forMs` by the clock, or both; neither: until restorePostAnswers().
+   */
+  losePostAnswers(how: LostAnswer, bounds: { count?: number; forMs?: number } = {}): void {
+    this.loss.set(how, bounds);
   }
 
-  protected handle(req: StandInRequest): Reply {
+  restorePostAnswers(): void {
+    this.loss.clear();
+  }
+
+  /** Replies posted in the thread of the message with this ts. */
+  thread(ts: string): SlackMessage[] {
+    return this.messages.filter((m) => m.thread_ts === ts && m.ts !== ts);
+  }
+
+  /** The messages posted with this metadata key (event_payload.key), as CVP tags its notices. */
+  withKey(key: string): SlackMessage[] {
+    return this.messages.filter((m) => m.metadata?.event_payload.key === key);
+  }
+
+  protected async handle(req: StandInRequest): Promise<Reply> {
     if (this.limited.count > 0) {
       this.limited.count -= 1;
       return { status: 429, headers: { 'retry-after': String(this.limited.retryAfter) }, json: { ok: false, error: 'ratelimited' } };
     }
     const method = req.method === 'POST' ? /^\/api\/([a-zA-Z.]+)$/.exec(req.path)?.[1] : undefined;
-    const known = ['chat.postMessage', 'chat.update', 'auth.test'];
+    const known = ['chat.postMessage', 'chat.update', 'auth.test', 'conversations.history', 'conversations.replies', 'conversations.list'];
     if (!method || !known.includes(method)) {
       return this.unrecognised(req, { status: 404, json: { ok: false, error: 'unknown_method', req_method: method ?? req.path } });
     }
@@ -78,29 +125,44 @@ export class SlackStandIn extends HttpStandIn {
     const token = bearer ?? (req.form ? (args.token as string | undefined) : undefined);
     if (!token) return this.answer({ ok: false, error: 'not_authed' });
     if (token !== this.options.token) return this.answer({ ok: false, error: 'invalid_auth' });
-    if (method === 'auth.test') {
-      return this.answer({ ok: true, url: 'https://stand-in.slack.com/', team: 'Stand-in', user: 'cvp', team_id: BOT.team, user_id: BOT.user, bot_id: BOT.bot_id });
+    switch (method) {
+      case 'auth.test':
+        return this.answer({ ok: true, url: 'https://stand-in.slack.com/', team: 'Stand-in', user: 'cvp', team_id: BOT.team, user_id: BOT.user, bot_id: BOT.bot_id });
+      case 'chat.postMessage':
+        return this.post(args);
+      case 'chat.update':
+        return this.update(args);
+      case 'conversations.history':
+        return this.history(args);
+      case 'conversations.replies':
+        return this.replies(args);
+      default:
+        return this.list(args);
     }
-    return method === 'chat.postMessage' ? this.post(args) : this.update(args);
   }
 
-  private post(args: Record<string, unknown>): Reply {
+  private async post(args: Record<string, unknown>): Promise<Reply> {
     const channel = typeof args.channel === 'string' ? args.channel : '';
     const channelId = this.resolve(channel);
     if (!channelId) return this.answer({ ok: false, error: 'channel_not_found' });
     const content = this.content(args);
     if ('error' in content) return this.answer({ ok: false, error: content.error });
+    const metadata = this.metadata(args.metadata);
+    if (typeof metadata === 'string') return this.answer({ ok: false, error: metadata });
     const thread_ts = typeof args.thread_ts === 'string' && args.thread_ts ? args.thread_ts : undefined;
-    this.seq += 1;
-    const micros = this.seq * 100; // 1700000000.000100, .000200, ... unique and increasing
-    const ts = `${1_700_000_000 + Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
-    this.messages.push({ channel, channelId, ...content, thread_ts, ts });
-    return this.answer({
+    const ts = this.nextTs();
+    const message: SlackMessage = { channel, channelId, ...content, thread_ts, ts, ...(metadata ? { metadata } : {}) };
+    this.messages.push(message);
+    const reply = this.answer({
       ok: true,
       channel: channelId,
       ts,
-      message: { ...BOT, type: 'message', text: content.text ?? '', ts, ...(content.blocks ? { blocks: content.blocks } : {}), ...(thread_ts ? { thread_ts, parent_user_id: BOT.user } : {}) },
+      message: { ...this.render(message, true), ...(thread_ts ? { parent_user_id: BOT.user } : {}) },
     });
+    const lost = this.loss.take();
+    if (!lost) return reply;
+    message.answerLost = true;
+    return this.loss.apply(lost, reply);
   }
 
   /** chat.update needs the channel id postMessage answered with; a channel name is not found. */
@@ -125,6 +187,79 @@ export class SlackStandIn extends HttpStandIn {
     });
   }
 
+  /** A channel's messages (not thread replies), newest first; ids only, as Slack requires. */
+  private history(args: Record<string, unknown>): Reply {
+    const channelId = this.knownId(args.channel);
+    if (!channelId) return this.answer({ ok: false, error: 'channel_not_found' });
+    const inChannel = this.messages.filter((m) => m.channelId === channelId && (!m.thread_ts || m.thread_ts === m.ts)).reverse();
+    return this.page(inChannel, args, 'messages', (m) => this.render(m, args.include_all_metadata === 'true' || args.include_all_metadata === true));
+  }
+
+  /** A thread: its parent first, then the replies, oldest first. */
+  private replies(args: Record<string, unknown>): Reply {
+    const channelId = this.knownId(args.channel);
+    if (!channelId) return this.answer({ ok: false, error: 'channel_not_found' });
+    if (typeof args.ts !== 'string' || !args.ts) return this.answer({ ok: false, error: 'invalid_arguments' });
+    const parent = this.messages.find((m) => m.channelId === channelId && m.ts === args.ts);
+    if (!parent) return this.answer({ ok: false, error: 'thread_not_found' });
+    const thread = [parent, ...this.messages.filter((m) => m.channelId === channelId && m.thread_ts === parent.ts && m.ts !== parent.ts)];
+    return this.page(thread, args, 'messages', (m) => this.render(m, args.include_all_metadata === 'true' || args.include_all_metadata === true));
+  }
+
+  private list(args: Record<string, unknown>): Reply {
+    const named = this.options.channels
+      ? Object.entries(this.options.channels).map(([name, id]) => ({ name: name.replace(/^#/, ''), id }))
+      : [...this.generatedIds].map(([name, id]) => ({ name, id }));
+    const unique = [...new Map(named.map((c) => [c.id, c])).values()];
+    return this.page(unique, args, 'channels', (c) => ({
+      id: c.id, name: c.name, is_channel: true, is_private: false, is_archived: false, is_member: true, created: 1_600_000_000,
+    }));
+  }
+
+  /** Slack's cursor pagination: `limit` (default 100, at most 999 here), an opaque `next_cursor`; `oldest`/`latest` for messages. */
+  private page<T>(all: T[], args: Record<string, unknown>, key: string, render: (x: T) => unknown): Reply {
+    let list = all;
+    const tsOf = (x: T) => Number((x as { ts?: string }).ts ?? NaN);
+    const inclusive = args.inclusive === 'true' || args.inclusive === true;
+    if (args.oldest !== undefined) {
+      const oldest = Number(args.oldest);
+      list = list.filter((x) => (inclusive ? tsOf(x) >= oldest : tsOf(x) > oldest));
+    }
+    if (args.latest !== undefined) {
+      const latest = Number(args.latest);
+      list = list.filter((x) => (inclusive ? tsOf(x) <= latest : tsOf(x) < latest));
+    }
+    const limit = Math.min(Math.max(Number(args.limit ?? 100) || 100, 1), 999);
+    let from = 0;
+    if (typeof args.cursor === 'string' && args.cursor) {
+      const m = /^offset:(\d+)$/.exec(Buffer.from(args.cursor, 'base64').toString());
+      if (!m) return this.answer({ ok: false, error: 'invalid_cursor' });
+      from = Number(m[1]);
+    }
+    const slice = list.slice(from, from + limit);
+    const more = from + limit < list.length;
+    return this.answer({
+      ok: true,
+      [key]: slice.map(render),
+      ...(key === 'messages' ? { has_more: more, pin_count: 0 } : {}),
+      response_metadata: { next_cursor: more ? Buffer.from(`offset:${from + limit}`).toString('base64') : '' },
+    });
+  }
+
+  private render(m: SlackMessage, withMetadata: boolean): Record<string, unknown> {
+    const replies = m.thread_ts ? [] : this.thread(m.ts);
+    return {
+      ...BOT,
+      type: 'message',
+      text: m.text ?? '',
+      ts: m.ts,
+      ...(m.blocks ? { blocks: m.blocks } : {}),
+      ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+      ...(replies.length ? { thread_ts: m.ts, reply_count: replies.length, latest_reply: replies[replies.length - 1].ts } : {}),
+      ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+    };
+  }
+
   /** text and blocks; blocks arrive JSON-encoded in a form body, as an array in a JSON body. */
   private content(args: Record<string, unknown>): { text?: string; blocks?: unknown[] } | { error: string } {
     const text = typeof args.text === 'string' && args.text !== '' ? args.text : undefined;
@@ -139,9 +274,47 @@ export class SlackStandIn extends HttpStandIn {
     if (blocks !== undefined && !Array.isArray(blocks)) return { error: 'invalid_blocks_format' };
     const list = blocks as unknown[] | undefined;
     const wellFormed = (b: unknown) => typeof b === 'object' && b !== null && typeof (b as { type?: unknown }).type === 'string';
-    if (list && (list.length > 50 || !list.every(wellFormed))) return { error: 'invalid_blocks' };
+    const sectionTooLong = (b: unknown) => {
+      const t = (b as { type?: string; text?: { text?: unknown } }).text?.text;
+      return (b as { type?: string }).type === 'section' && typeof t === 'string' && t.length > SECTION_TEXT_MAX;
+    };
+    if (list && (list.length > BLOCKS_MAX || !list.every(wellFormed) || list.some(sectionTooLong))) return { error: 'invalid_blocks' };
+    if (text && text.length > TEXT_MAX) return { error: 'msg_too_long' };
     if (!text && !list?.length && !args.attachments) return { error: 'no_text' };
     return { ...(text !== undefined ? { text } : {}), ...(list?.length ? { blocks: list } : {}) };
+  }
+
+  /** Message metadata: `{event_type, event_payload}`, JSON-encoded in a form body. */
+  private metadata(raw: unknown): SlackMetadata | undefined | string {
+    if (raw === undefined || raw === '') return undefined;
+    let value = raw;
+    if (typeof raw === 'string') {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        return 'invalid_metadata_format';
+      }
+    }
+    const m = value as { event_type?: unknown; event_payload?: unknown };
+    if (typeof m !== 'object' || m === null || typeof m.event_type !== 'string' || !/^[a-z0-9_]+$/i.test(m.event_type)
+      || typeof m.event_payload !== 'object' || m.event_payload === null || Array.isArray(m.event_payload)) {
+      return 'invalid_metadata_schema';
+    }
+    return { event_type: m.event_type, event_payload: m.event_payload as Record<string, unknown> };
+  }
+
+  /** Unique, increasing ts from the clock (microseconds), as Slack's are within a channel. */
+  private nextTs(): string {
+    const micros = Math.max(Math.floor(this.now() * 1000), this.lastMicros + 100);
+    this.lastMicros = micros;
+    return `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
+  }
+
+  /** An id of a channel that exists; reading history needs an id, never a name. */
+  private knownId(channel: unknown): string | undefined {
+    if (typeof channel !== 'string' || !ID.test(channel)) return undefined;
+    const known = this.options.channels ? Object.values(this.options.channels) : [...this.generatedIds.values()];
+    return known.includes(channel) || this.messages.some((m) => m.channelId === channel) ? channel : undefined;
   }
 
   private resolve(channel: string): string | undefined {

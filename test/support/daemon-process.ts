@@ -39,6 +39,16 @@ export class DaemonProcess {
     if (this.died) throw new Error(`the daemon ${this.died}`);
   }
 
+  /** Waits for the process to end on its own (e.g. a refused start), at most `timeoutMs`. */
+  async ended(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+    if (!this.exit) throw new Error('not started');
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+    const r = await Promise.race([this.exit, timer]);
+    if (r === 'timeout') throw new Error(`the daemon did not end within ${timeoutMs} ms`);
+    this.child = null;
+    return { ...r, stderr: this.stderrTail };
+  }
+
   get running(): boolean {
     return this.child !== null;
   }

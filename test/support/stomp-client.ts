@@ -348,3 +348,38 @@ export async function consume(port: number, destination: string, opts: ConsumeOp
     await sub.close();
   }
 }
+
+/**
+ * Takes everything left on a queue with a client of its own: collects until nothing new arrives
+ * for `quietMs`, ACKs it all (with receipts), disconnects. An empty result means an empty queue.
+ */
+export async function drain(port: number, destination: string, opts: { quietMs?: number; prefetch?: number } = {}): Promise<ReceivedMessage[]> {
+  const quietMs = opts.quietMs ?? 1_000;
+  const sub = await TestSubscription.open(port, destination, { prefetch: opts.prefetch ?? 500 });
+  try {
+    let seen = -1;
+    while (sub.messages.length !== seen) {
+      seen = sub.messages.length;
+      await sub.take(seen + 1, quietMs);
+    }
+    for (const m of sub.messages) await sub.ackMessage(m);
+    return [...sub.messages];
+  } finally {
+    await sub.close();
+  }
+}
+
+/**
+ * What a queue holds, read with ActiveMQ's queue browser (SUBSCRIBE `browser:true`): nothing is
+ * consumed. The broker ends the browse with a message whose `browser` header is `end`.
+ */
+export async function browse(port: number, destination: string, timeoutMs = 10_000): Promise<ReceivedMessage[]> {
+  const sub = await TestSubscription.open(port, destination, { ack: 'auto', prefetch: 1000, headers: { browser: 'true' } });
+  try {
+    const end = await sub.waitFor((m) => m.headers.browser === 'end', timeoutMs);
+    if (!end) throw new Error(`browsing ${destination}: no end of browse within ${timeoutMs} ms`);
+    return sub.messages.filter((m) => m.headers.browser !== 'end');
+  } finally {
+    await sub.close();
+  }
+}

@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { packageRoot } from '../../src/paths';
 import { JenkinsStandIn } from '../stand-ins/jenkins-stand-in';
 import { ResultsDbStandIn } from '../stand-ins/resultsdb-stand-in';
@@ -53,11 +53,23 @@ export class StreamFixture {
 
   /**
    * `options.limits`: the daemon's parse limits (schemas/config.schema.json `limits`), its defaults
-   * otherwise; `options.heartbeat`: bus.heartbeat (default 2s).
+   * otherwise; `options.heartbeat`: bus.heartbeat (default 2s); `options.pipelineTopics`:
+   * `pipeline_results.topics`; `options.journal`: the journal's file name in the fixture's dir;
+   * `options.delivery`: `delivery` (default 100ms to 1s); `options.jenkinsExtra`: more `jenkins` keys.
    */
-  writeConfig(stompPort: number, consumer: string, options: { limits?: { max_message_bytes?: number; max_depth?: number }; heartbeat?: string; journalPath?: string } = {}): string {
+  writeConfig(stompPort: number, consumer: string, options: {
+    limits?: { max_message_bytes?: number; max_depth?: number };
+    heartbeat?: string;
+    pipelineTopics?: string[];
+    /** The journal's file name in the fixture's dir, or a path of its own (a small file system, say). */
+    journal?: string;
+    delivery?: { base_delay: string; max_delay: string };
+    jenkinsExtra?: string[];
+  } = {}): string {
     const file = join(this.dir, 'cvp.yaml');
     const limits = options.limits ? `limits: ${JSON.stringify(options.limits)}\n` : '';
+    const pipeline = options.pipelineTopics ? `pipeline_results: { topics: [${options.pipelineTopics.join(', ')}] }\n` : '';
+    const delivery = options.delivery ?? { base_delay: '100ms', max_delay: '1s' };
     writeFileSync(file, `
 bus:
   brokers: [{ host: 127.0.0.1, port: ${stompPort} }]
@@ -68,9 +80,9 @@ bus:
   max_reconnect_delay: 1s
   prefetch: 200
 intake: { host: 127.0.0.1, port: ${this.intakePort} }
-journal: { path: ${options.journalPath ?? join(this.dir, 'journal.db')} }
-${peersYaml({ jenkins: this.jenkins.url, resultsdb: this.resultsdb.url, slackApi: this.slack.apiUrl, channel: '#stream', jenkinsExtra: ['max_polls_per_second: 400', 'lookback: 2000'] })}delivery: { base_delay: 100ms, max_delay: 1s }
-${limits}rules:
+journal: { path: ${resolve(this.dir, options.journal ?? 'journal.db')} }
+${peersYaml({ jenkins: this.jenkins.url, resultsdb: this.resultsdb.url, slackApi: this.slack.apiUrl, channel: '#stream', jenkinsExtra: ['max_polls_per_second: 400', ...(options.jenkinsExtra ?? [])] })}delivery: { base_delay: ${delivery.base_delay}, max_delay: ${delivery.max_delay} }
+${limits}${pipeline}rules:
   - name: stream
     topic: VirtualTopic.eng.ci.redhat-container-group.test.queued
     job: ${JOB}

@@ -32,6 +32,8 @@ export interface StompBusOptions {
 }
 
 interface Subscription {
+  /** The SUBSCRIBE id, the same on every connection, so each subscription is told apart in ACKs. */
+  id: string;
   topic: string;
   onDelivery: DeliveryHandler;
 }
@@ -45,11 +47,19 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
  * STOMP on ActiveMQ with stompit. stompit's client is dead after any error, so this adapter owns
- * the connection: one client at a time, failover over the broker list with backoff, its own limit
- * on the CONNECT handshake, and every subscription made again on each new client.
+ * the connection: ONE connection at a time (an attempt under way or waiting to be retried counts),
+ * carrying every subscription; failover over the broker list with backoff, its own limit on the
+ * CONNECT handshake, and every subscription made again on each new connection.
+ *
+ * An ACK counts only on the connection that delivered the message, so each delivery remembers its
+ * connection and is acked there; a delivery from a connection since lost is left alone, and the
+ * broker redelivers it on the new one.
  */
 export class StompBus implements Bus {
   private client: stompit.Client | null = null;
+  /** A connection attempt is under way or scheduled: no other may start. */
+  private connecting = false;
+  private nextSubscriptionId = 1;
   /** True once the broker has confirmed the current client's subscriptions. */
   private subscribed = false;
   private subscribedWaiters: Array<() => void> = [];
@@ -63,9 +73,11 @@ export class StompBus implements Bus {
 
   constructor(private readonly opts: StompBusOptions) {}
 
-  /** Starts connecting; resolves at once (the daemon runs while the broker is away). */
+  /** Starts connecting unless connected or connecting; returns at once (the daemon runs while the broker is away). */
   start(): void {
-    if (!this.client && !this.timer) this.connectNext();
+    if (this.closed || this.client || this.connecting) return;
+    this.connecting = true;
+    this.connectNext();
   }
 
   isConnected(): boolean {
@@ -77,7 +89,7 @@ export class StompBus implements Bus {
   }
 
   private connectNext(): void {
-    if (this.closed) return;
+    if (this.closed) { this.connecting = false; return; }
     const server = this.opts.servers[this.serverIndex % this.opts.servers.length];
     this.serverIndex += 1;
     const where = `${server.tls ? 'stomp+ssl' : 'stomp'}://${server.host}:${server.port}`;
@@ -144,13 +156,15 @@ export class StompBus implements Bus {
   }
 
   private connected(client: stompit.Client, where: string): void {
-    if (this.closed) { client.disconnect(); return; }
+    if (this.closed) { client.on('error', () => undefined); client.disconnect(); return; }
+    this.connecting = false;
     this.failures = 0;
     this.client = client;
     const lost = (err?: Error) => {
       if (this.client !== client) return;
       this.client = null;
       this.subscribed = false;
+      this.connecting = true;
       this.reconnects += 1;
       this.opts.log.warn({ broker: where, err: err ? brokerErrorText(err) : 'connection closed' }, 'lost the broker connection; reconnecting');
       this.schedule(backoff(1, this.opts.random ?? Math.random, this.opts.reconnectDelayMs, this.opts.maxReconnectDelayMs));
@@ -168,6 +182,7 @@ export class StompBus implements Bus {
   private subscribeOn(client: stompit.Client, sub: Subscription): void {
     const destination = this.queueFor(sub.topic);
     client.subscribe({
+      id: sub.id,
       destination,
       ack: 'client-individual',
       // Without a bounded prefetch an ActiveMQ consumer stalls for good after a few thousand messages.
@@ -231,8 +246,9 @@ export class StompBus implements Bus {
     return new Promise((resolve) => this.subscribedWaiters.push(resolve));
   }
 
+  /** Adds a subscription to the one connection (made on it now if connected, else when it is). */
   async subscribe(topic: string, onDelivery: DeliveryHandler): Promise<void> {
-    const sub = { topic, onDelivery };
+    const sub = { id: `cvp-${this.nextSubscriptionId++}`, topic, onDelivery };
     this.subs.push(sub);
     if (this.client) {
       this.subscribed = false;
@@ -284,8 +300,10 @@ export class StompBus implements Bus {
     if (h && h.client === this.client) h.client.nack(h.message);
   }
 
+  /** DISCONNECT after the acks already written: the broker handles a connection's frames in order. */
   async close(): Promise<void> {
     this.closed = true;
+    this.connecting = false;
     if (this.timer) { clearTimeout(this.timer); this.timer = null; }
     const client = this.client;
     this.client = null;

@@ -37,7 +37,6 @@ export interface DispatcherDeps extends RunDeps {
 export class Dispatcher {
   private readonly concurrency: number;
   private readonly random: () => number;
-  private readonly checked = new Map<string, Promise<string | null>>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.concurrency = deps.concurrency ?? 16;
@@ -119,19 +118,14 @@ export class Dispatcher {
     }
   }
 
-  /** A job named by an expression is checked once, when first used. */
+  /**
+   * A job is checked before its first build (the checker remembers its verdict per job). A check
+   * that could not reach the executor does not hold the run up: the trigger says what is wrong.
+   */
   private async jobProblem(executor: Executor, run: Run): Promise<string | null> {
     if (!this.deps.checkJob) return null;
-    const key = `${run.executor}\u0000${run.job}`;
-    let check = this.checked.get(key);
-    if (!check) {
-      check = this.deps.checkJob(executor, run.job, run);
-      this.checked.set(key, check);
-      // A check that could not reach the executor is asked again next time.
-      check.catch(() => this.checked.delete(key));
-    }
     try {
-      return await check;
+      return await this.deps.checkJob(executor, run.job, run);
     } catch {
       return null;
     }

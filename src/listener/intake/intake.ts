@@ -144,7 +144,7 @@ export class Intake {
       record.effects.push({
         peer: 'bus',
         runId: null,
-        orderKey: 'dead-letter',
+        orderKey: `dead-letter|${envelope.id}`,
         payload: {
           kind: 'publish',
           destination: this.deps.deadLetter,

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import Jenkins from 'jenkins';
-import { JenkinsStandIn, expectNoUnexpected } from '../../stand-ins/jenkins-stand-in';
+import { JenkinsStandIn, LEFT_ITEM_TTL_MS, expectNoUnexpected } from '../../stand-ins/jenkins-stand-in';
 
 const JOB = 'Pipelines/openshift-integration-pipeline';
 const JOB_PATH = '/job/Pipelines/job/openshift-integration-pipeline';
@@ -98,6 +98,85 @@ describe('with python3-jenkins', () => {
     expect(stop.error).toBeUndefined();
     expect(stopped.ok).toEqual(expect.objectContaining({ building: false, result: 'ABORTED' }));
     expectNoUnexpected(jenkins);
+  });
+
+  it('lists the 100 newest builds in `builds`; fetch_all_builds reads the rest from `allBuilds`', async () => {
+    // A top-level job: python3-jenkins 1.4 builds the allBuilds URL from the job's short name, so
+    // for a job in a folder it asks for a job that does not exist (a real Jenkins answers 404 too).
+    jenkins.defineJob('many', { parameters: ['A'] });
+    for (let i = 0; i < 150; i++) jenkins.triggerAsAnotherUser('many', { A: String(i) });
+    const [info, all] = await python(url, [['get_job_info', 'many'], ['get_job_info', 'many', 0, true]]);
+    expect(info.ok.builds).toHaveLength(100);
+    expect(info.ok.builds[0].number).toBe(150);
+    expect(info.ok.builds[99].number).toBe(51);
+    expect(info.ok.firstBuild.number).toBe(1);
+    expect(info.ok).not.toHaveProperty('allBuilds');
+    expect(all.ok.builds).toHaveLength(150);
+    expect(all.ok.builds.map((b: any) => b.number)).toEqual(Array.from({ length: 150 }, (_, i) => 150 - i));
+    expect(jenkins.requests.some((r) => r.query.tree === 'allBuilds[number,url]')).toBe(true);
+    expectNoUnexpected(jenkins);
+  });
+
+  it('serves the job\'s parameter definitions, each kind with its own _class, after its other properties', async () => {
+    jenkins.defineJob('Pipelines/typed', {
+      parameters: ['CVP_RUN_ID', 'DRY_RUN', 'FLAVOUR'],
+      parameterTypes: { DRY_RUN: 'boolean', FLAVOUR: 'choice' },
+      defaults: { FLAVOUR: 'full' },
+      properties: ['jenkins.model.BuildDiscarderProperty'],
+    });
+    const [info] = await python(url, [['get_job_info', 'Pipelines/typed']]);
+    expect(info.ok.property).toEqual([
+      { _class: 'jenkins.model.BuildDiscarderProperty' },
+      {
+        _class: 'hudson.model.ParametersDefinitionProperty',
+        parameterDefinitions: [
+          expect.objectContaining({ _class: 'hudson.model.StringParameterDefinition', name: 'CVP_RUN_ID', defaultParameterValue: expect.objectContaining({ value: '' }) }),
+          expect.objectContaining({ _class: 'hudson.model.BooleanParameterDefinition', name: 'DRY_RUN', defaultParameterValue: expect.objectContaining({ value: false }) }),
+          expect.objectContaining({ _class: 'hudson.model.ChoiceParameterDefinition', name: 'FLAVOUR', choices: ['full'] }),
+        ],
+      },
+    ]);
+    // A boolean parameter's value is a JSON boolean in the build.
+    await python(url, [['build_job', 'Pipelines/typed', { CVP_RUN_ID: 'r1', DRY_RUN: 'true' }]]);
+    const [build] = await python(url, [['get_build_info', 'Pipelines/typed', 1]]);
+    expect(build.ok.actions[0].parameters).toEqual([
+      { _class: 'hudson.model.StringParameterValue', name: 'CVP_RUN_ID', value: 'r1' },
+      { _class: 'hudson.model.BooleanParameterValue', name: 'DRY_RUN', value: true },
+      { _class: 'hudson.model.StringParameterValue', name: 'FLAVOUR', value: 'full' },
+    ]);
+  });
+
+  it('forgets a queue item five minutes after it left the queue; cancel_queue uses cancelItem', async () => {
+    jenkins.defineJob('slow', { parameters: ['A'], queueMs: 60_000 });
+    await python(url, [['build_job', JOB, { A: 'x' }], ['build_job', 'slow', { A: '1' }]]);
+    const [cancel, cancelled] = await python(url, [['cancel_queue', 2], ['get_queue_item', 2]]);
+    // Jenkins since 2.2xx answers cancelItem 204 with no body; python3-jenkins 1.4 expected a redirect.
+    expect(cancel.error).toBe('EmptyResponseException');
+    expect(cancelled.ok).toEqual(expect.objectContaining({ cancelled: true, executable: null }));
+    now += LEFT_ITEM_TTL_MS - 1;
+    const [started, stillCancelled] = await python(url, [['get_queue_item', 1], ['get_queue_item', 2]]);
+    expect(started.ok.executable.number).toBe(1);
+    expect(stillCancelled.ok.cancelled).toBe(true);
+    now += 1;
+    const [gone, goneToo, build] = await python(url, [['get_queue_item', 1], ['get_queue_item', 2], ['get_build_info', JOB, 1]]);
+    expect(gone).toEqual({ error: 'JenkinsException', message: 'queue number[1] does not exist' });
+    expect(goneToo.error).toBe('JenkinsException');
+    expect(build.ok.queueId).toBe(1);
+    expect(jenkins.requests.filter((r) => r.method === 'POST').map((r) => `${r.path}?${r.searchParams}`)).toContain('/queue/cancelItem?id=2');
+  });
+
+  it.each([
+    [504, 'HTTPError'],
+    ['reset', 'ConnectionError'],
+  ] as const)('can accept a trigger and lose the answer (%s): the client fails, the build runs anyway', async (as, error) => {
+    jenkins.loseTriggerAnswers(as, { count: 1 });
+    const [lost, answered] = await python(url, [['build_job', JOB, { A: 'lost' }], ['build_job', JOB, { A: 'answered' }]]);
+    expect(lost.error).toBe(error);
+    expect(answered).toEqual({ ok: 2 });
+    expect(jenkins.lostAnswers).toBe(1);
+    expect(jenkins.builds(JOB).map((b) => [b.parameters.A, b.answerLost, b.number])).toEqual([['lost', true, 1], ['answered', false, 2]]);
+    const [info] = await python(url, [['get_build_info', JOB, 1]]);
+    expect(paramsOf(info.ok.actions).A).toBe('lost');
   });
 
   it('fails with 401 on a wrong token', async () => {
@@ -248,6 +327,72 @@ describe('with fetch', () => {
       ],
     });
     expect((await get(`${JOB_PATH}/api/json?depth=1`)).builds[1].actions[0].parameters[0].value).toBe('1');
+  });
+
+  it('honours {M,N} ranges on `builds` (at most the 100 newest) and `allBuilds` (all), and shows allBuilds only when asked', async () => {
+    for (let i = 0; i < 130; i++) jenkins.triggerAsAnotherUser(JOB, { A: String(i) });
+    const numbers = async (tree: string, key: string) => ((await get(`${JOB_PATH}/api/json?tree=${encodeURIComponent(tree)}`))[key] as any[]).map((b) => b.number);
+    expect(await numbers('builds[number]{0,3}', 'builds')).toEqual([130, 129, 128]);
+    expect(await numbers('builds[number]{98,105}', 'builds')).toEqual([32, 31]);
+    expect(await numbers('builds[number]{100,200}', 'builds')).toEqual([]);
+    expect(await numbers('builds[number]', 'builds')).toHaveLength(100);
+    expect(await numbers('allBuilds[number]{100,103}', 'allBuilds')).toEqual([30, 29, 28]);
+    expect(await numbers('allBuilds[number]{128,200}', 'allBuilds')).toEqual([2, 1]);
+    expect(await numbers('allBuilds[number]{5}', 'allBuilds')).toEqual([125]);
+    expect(await numbers('allBuilds[number]{,2}', 'allBuilds')).toEqual([130, 129]);
+    expect(await numbers('allBuilds[number]{127,}', 'allBuilds')).toEqual([3, 2, 1]);
+    expect(await numbers('allBuilds[number]', 'allBuilds')).toHaveLength(130);
+    const page = await get(`${JOB_PATH}/api/json?tree=${encodeURIComponent('allBuilds[number,timestamp,queueId,actions[parameters[name,value]]]{0,1}')}`);
+    expect(page).toEqual({
+      _class: 'org.jenkinsci.plugins.workflow.job.WorkflowJob',
+      allBuilds: [{
+        _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun',
+        number: 130,
+        timestamp: now,
+        queueId: 130,
+        actions: [
+          { _class: 'hudson.model.ParametersAction', parameters: [
+            { _class: 'hudson.model.StringParameterValue', name: 'A', value: '129' },
+            { _class: 'hudson.model.StringParameterValue', name: 'B', value: 'default-b' },
+          ] },
+          { _class: 'hudson.model.CauseAction' },
+        ],
+      }],
+    });
+    expect(await get(`${JOB_PATH}/api/json?depth=1`)).not.toHaveProperty('allBuilds');
+    expectNoUnexpected(jenkins);
+  });
+
+  it('answers `property[parameterDefinitions[name]]` as Jenkins does, for a parameterised job and for one without parameters', async () => {
+    jenkins.defineJob('plain', { parameters: [], properties: ['org.jenkinsci.plugins.workflow.job.properties.DisableConcurrentBuildsJobProperty'] });
+    expect(await get(`${JOB_PATH}/api/json?tree=property[parameterDefinitions[name]]`)).toEqual({
+      _class: 'org.jenkinsci.plugins.workflow.job.WorkflowJob',
+      property: [{
+        _class: 'hudson.model.ParametersDefinitionProperty',
+        parameterDefinitions: [
+          { _class: 'hudson.model.StringParameterDefinition', name: 'A' },
+          { _class: 'hudson.model.StringParameterDefinition', name: 'B' },
+        ],
+      }],
+    });
+    expect(await get('/job/plain/api/json?tree=property[parameterDefinitions[name]]')).toEqual({
+      _class: 'org.jenkinsci.plugins.workflow.job.WorkflowJob',
+      property: [{ _class: 'org.jenkinsci.plugins.workflow.job.properties.DisableConcurrentBuildsJobProperty' }],
+    });
+  });
+
+  it('loses trigger answers for a time window by its clock, then answers again', async () => {
+    jenkins.loseTriggerAnswers(504, { forMs: 20_000 });
+    const lost = await post(`${JOB_PATH}/buildWithParameters`, 'A=1');
+    expect(lost.status).toBe(504);
+    expect(lost.headers.get('location')).toBeNull();
+    now += 19_999;
+    expect((await post(`${JOB_PATH}/buildWithParameters`, 'A=2')).status).toBe(504);
+    now += 1;
+    const answered = await post(`${JOB_PATH}/buildWithParameters`, 'A=3');
+    expect(answered.status).toBe(201);
+    expect(answered.headers.get('location')).toBe(`${url}/queue/item/3/`);
+    expect(jenkins.builds(JOB).map((b) => [b.parameters.A, b.answerLost])).toEqual([['1', true], ['2', true], ['3', false]]);
   });
 
   it('fails on demand for a number of requests, or until restore()', async () => {

@@ -211,3 +211,23 @@ describe('failure switches', () => {
     expect((await post(result())).status).toBe(201);
   });
 });
+
+describe('lost answers', () => {
+  it('stores a result and then resets the connection, holds the answer, or answers a gateway\'s 504; a refused result loses nothing', async () => {
+    rdb.loseResultAnswers({ as: 'reset' }, { count: 1 });
+    expect(await post({ testcase: 'x' }).then((r) => r.status)).toBe(400);
+    await expect(post(result({ note: 'reset' }))).rejects.toThrow(/fetch failed/);
+    rdb.loseResultAnswers({ as: 'hold', holdMs: 1_000 }, { count: 1 });
+    await expect(fetch(`${url}/api/v2.0/results`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(result({ note: 'held' })), signal: AbortSignal.timeout(200),
+    })).rejects.toThrow(/timeout|aborted/);
+    rdb.loseResultAnswers({ as: 'gateway', status: 504 }, { count: 1 });
+    const res = await fetch(`${url}/api/v2.0/results`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(result({ note: 'gateway' })) });
+    expect(res.status).toBe(504);
+    expect(await res.text()).toContain('504 Gateway Timeout');
+    expect((await post(result({ note: 'answered' }))).status).toBe(201);
+    expect(rdb.results.map((r) => r.note)).toEqual(['reset', 'held', 'gateway', 'answered']);
+    expect(rdb.lostAnswers).toBe(3);
+    expectNoUnexpected(rdb);
+  });
+});
