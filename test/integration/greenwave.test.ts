@@ -77,6 +77,8 @@ describe('results the gating service reads right', () => {
   beforeEach(async () => {
     f = new DaemonFixture();
     await f.startPeers();
+    // The rules' job must exist and declare CVP_RUN_ID, or the daemon refuses to start.
+    f.jenkins.defineJob(TOWER_JOB, { parameters: TOWER_PARAMETERS, runMs: 50, result: 'SUCCESS' });
     api = `${f.resultsdb.url}/api/v2.0`;
   });
   afterEach(async () => { await f.stop(); });

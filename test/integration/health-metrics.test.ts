@@ -44,11 +44,13 @@ describe('health and metrics', () => {
       const text = await eventually('the metrics', async () => {
         const t = await (await fetch(`${base}/metrics`)).text();
         // 30 runs × (2 images + the group) × (QUEUED + final), and 20 dead letters.
+        // The journal's gauges are read at most every 5 s, however often /metrics is scraped.
         const done = metric(t, 'cvp_runs_finished_total', { outcome: 'PASSED' }) === 30
           && metric(t, 'cvp_effect_delivery_seconds_count', { peer: 'resultsdb' }) === 180
-          && metric(t, 'cvp_effect_delivery_seconds_count', { peer: 'bus' }) === 20;
+          && metric(t, 'cvp_effect_delivery_seconds_count', { peer: 'bus' }) === 20
+          && metric(t, 'cvp_effects_pending', { peer: 'resultsdb' }) === 0 && metric(t, 'cvp_runs', { state: 'finished' }) === 30;
         return done ? t : undefined;
-      }, 15_000);
+      }, 20_000);
       expect(metric(text, 'cvp_messages_received_total', { topic: TOPIC })).toBe(50);
       expect(metric(text, 'cvp_messages_valid_total', { topic: TOPIC })).toBe(30);
       expect(metric(text, 'cvp_messages_rejected_total', { topic: TOPIC, code: 'MESSAGE_NOT_JSON' })).toBe(10);
