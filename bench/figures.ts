@@ -11,6 +11,7 @@ export interface PeerFigures {
   cpuPercent: number;
   triggers: number;
   distinctRuns: number;
+  jenkinsRequests: number;
   results: number;
   slackMessages: number;
   unexpected: string[];
@@ -77,6 +78,8 @@ export interface RetentionFigures {
   runsAtEnd: number | null;
   /** Runs finished during the stream: a daemon that fell behind leaves nothing to prune, and flatness is not judged. */
   finished: number;
+  /** Effects not yet delivered when the stream ended (their runs cannot be pruned). */
+  effectsPending: number;
   flat: boolean | null;
 }
 
@@ -106,6 +109,11 @@ export function rawRate(raw: RawRow[]): number {
   return raw.length ? raw.reduce((a, r) => a + r.rate, 0) / raw.length : NaN;
 }
 
+/** The daemon triggered (nearly) every event of the stream: its CPU per event then means something. */
+export function keptUp(r: LatencyRow): boolean {
+  return r.triggered >= 0.95 * r.sent;
+}
+
 /** Events never triggered count as infinitely late, so a backlog shows in the percentiles. */
 export function padMissing(r: LatencyRow): number[] {
   return [...r.latenciesMs, ...Array<number>(Math.max(0, r.sent - r.triggered)).fill(Infinity)];
@@ -126,18 +134,20 @@ function drainTable(title: string, rows: DrainRow[], raw: number, withTargets: b
     r.title, `${fmt(r.events)}${r.capped ? '*' : ''}`,
     `${fmt(r.intakeRate)} (${ratio(r.intakeRate)})${withTargets ? ` ${meets(r.intakeRate >= TARGETS.intakeRatio * raw)}` : ''}`,
     `${fmt(r.triggerRate)} (${ratio(r.triggerRate)})${withTargets ? ` ${meets(r.triggerRate >= TARGETS.triggerRatio * raw)}` : ''}`,
-    fmt(r.drainSeconds, 1), fmt(r.cpuMsPerEvent, 2), `${fmt(r.daemonCpuPercent)} / ${fmt(r.eventLoopUtilization, 2)}`,
+    fmt(r.drainSeconds, 1), r.capped ? 'capped' : fmt(r.cpuMsPerEvent, 2), `${fmt(r.daemonCpuPercent)} / ${fmt(r.eventLoopUtilization, 2)}`,
     r.peers ? fmt(r.peers.cpuPercent) : '-', r.brokerCpuPercent === null ? '-' : fmt(r.brokerCpuPercent),
     `${fmt(r.rssPeakMB)}${r.rssSettledMB === null ? '' : ` / ${fmt(r.rssSettledMB)}`}`,
   ]);
-  return table(title, ['daemon', 'events', 'intake msg/s (x raw)', 'triggers/s (x raw)', 'drained s', 'CPU ms/event', 'CPU % / ELU', 'stand-ins CPU %', 'broker CPU %', 'RSS peak / settled MB'], body);
+  return table(title, ['daemon', 'events', 'intake msg/s (x raw)', 'triggers/s (x raw)', 'drained s', 'CPU ms/event', 'CPU % / ELU', 'stand-ins CPU %', 'broker CPU %', 'RSS peak / settled MB'], body) +
+    (rows.some((r) => r.capped) ? '\n* not drained within the phase\'s time cap: the rates are over what was done, CPU per event is not given.' : '');
 }
 
 function drainNotes(rows: DrainRow[]): string {
   const notes: string[] = [];
   for (const r of rows) {
     const p = r.peers;
-    const checks = p ? `; the stand-ins saw ${fmt(p.triggers)} triggers (${fmt(p.distinctRuns)} runs), ${fmt(p.results)} results, ${fmt(p.slackMessages)} Slack messages` : '';
+    const checks = p ? `; the stand-ins saw ${fmt(p.triggers)} triggers (${fmt(p.distinctRuns)} runs) in ${fmt(p.jenkinsRequests)} Jenkins requests, ` +
+      `${fmt(p.results)} results, ${fmt(p.slackMessages)} Slack messages` : '';
     notes.push(`  ${r.title}: ${fmt(r.acks)} acked, ${fmt(r.triggers)} triggered, ${fmt(r.finished)} finished, ${fmt(r.delivered)} effects delivered` +
       `${r.failedDeliveries ? ` (${fmt(r.failedDeliveries)} failed attempts)` : ''}${checks}` +
       `${r.journalBytesPerEvent ? `; journal ${fmt(r.journalBytesPerEvent / 1024, 1)} KiB per event` : ''}.`);
@@ -152,7 +162,7 @@ function latencyTable(rows: LatencyRow[]): string {
     const p99 = percentile(all, 99);
     return [
       fmt(r.rate), fmt(r.sentPerSecond, 1), `${fmt(r.triggered)}/${fmt(r.sent)}`, fmt(percentile(all, 50), 1), fmt(percentile(all, 95), 1), fmt(p99, 1),
-      fmt(percentile(all, 100), 1), r.rate >= TARGETS.p99AtRate ? meets(p99 <= TARGETS.p99Ms) : '', fmt(r.cpuMsPerEvent, 2),
+      fmt(percentile(all, 100), 1), r.rate >= TARGETS.p99AtRate ? meets(p99 <= TARGETS.p99Ms) : '', keptUp(r) ? fmt(r.cpuMsPerEvent, 2) : 'behind',
       `${fmt(r.daemonCpuPercent)} / ${fmt(r.eventLoopUtilization, 2)}`, fmt(r.peersCpuPercent), fmt(r.rssPeakMB),
     ];
   });
@@ -184,7 +194,7 @@ function retentionTable(r: RetentionFigures): string {
     `(pruned every ${r.retention}), builds finishing at once, ResultsDB and Slack on`, ['figure', 'value'], [
     ['events', fmt(r.events)],
     ['growth over the second half of the stream', `${kbs(r.secondHalfBytesPerSecond)}  ${r.flat === null ? 'not judged: the daemon fell behind the stream' : r.flat ? 'flat: meets' : 'NOT FLAT: MISSES'}`],
-    ['runs finished during the stream', `${fmt(r.finished)} of ${fmt(r.events)}`],
+    ['runs finished during the stream; effects still to deliver at its end', `${fmt(r.finished)} of ${fmt(r.events)}; ${fmt(r.effectsPending)}`],
     ['growth without retention (bytes/event x rate)', kbs(r.withoutRetentionBytesPerSecond)],
     ['runs left in the journal at the end', r.runsAtEnd === null ? '-' : fmt(r.runsAtEnd)],
   ], 'll') + `\n   size (database + WAL, MB) over time: ${samples}`;
@@ -224,7 +234,8 @@ export function verdicts(f: Figures): Verdict[] {
     out.push({
       target: `RSS <= ${TARGETS.memoryMB} MB while draining a backlog of ${fmt(TARGETS.backlogEvents)} events`,
       measured: `${fmt(backlog.events)} events: peak ${fmt(backlog.rssPeakMB)} MB, settled ${fmt(backlog.rssSettledMB ?? NaN)} MB`,
-      met: backlog.events >= TARGETS.backlogEvents && !backlog.capped ? backlog.rssPeakMB <= TARGETS.memoryMB : null,
+      // A peak over the target is a miss however far the drain got; under it, only a whole drain counts.
+      met: backlog.rssPeakMB > TARGETS.memoryMB ? false : backlog.events >= TARGETS.backlogEvents && !backlog.capped ? true : null,
       why: backlog.capped ? `not drained within ${PLAN.backlogCapSeconds} s` : undefined,
     });
   }
@@ -250,11 +261,11 @@ export function printFigures(f: Figures): string {
   if (f.latency.length) out.push(latencyTable(f.latency), '');
   if (f.inflight) out.push(inflightTable(f.inflight), '');
   const busyRow = f.drains.find((d) => d.label === 'busy');
-  if (busyRow) {
+  if (busyRow && !busyRow.capped) {
     const perPoll = f.inflight?.cpuMsPerPoll;
     out.push(`5. CPU per event: ${fmt(busyRow.cpuMsPerEvent, 2)} ms for the whole path with one poll (busy daemon)` +
       `${perPoll ? `, plus ${fmt(perPoll, 2)} ms for each further poll of its build (phase 4, executor in-process)` : ''}` +
-      `; at steady rates: ${f.latency.map((l) => `${fmt(l.cpuMsPerEvent, 2)} ms at ${fmt(l.rate)}/s`).join(', ')} (trigger and start notices; builds polled at the default rate).` +
+      `${f.latency.some(keptUp) ? `; at steady rates: ${f.latency.filter(keptUp).map((l) => `${fmt(l.cpuMsPerEvent, 2)} ms at ${fmt(l.rate)}/s`).join(', ')} (trigger and start notices; builds polled at the default rate)` : ''}.` +
       `\n   One daemon process on one core: about ${fmt(1000 / busyRow.cpuMsPerEvent)} events/s at 100 % of a core; size for 50 to 70 %.`, '');
   }
   const backlog = f.drains.filter((d) => d.label === 'backlog');
@@ -265,7 +276,7 @@ export function printFigures(f: Figures): string {
   if (f.retention) out.push(retentionTable(f.retention), '');
   if (f.postgres) out.push(postgresTable(f.postgres, raw), '');
   const v = verdicts(f);
-  out.push(table('Targets (issue 11)', ['target', 'measured', ''], v.map((x) => [x.target, x.measured, x.met === null ? `not judged: ${x.why ?? 'not measured at full size (quick run)'}` : x.met ? 'met' : 'MISSED']), 'lll'), '');
+  if (v.length) out.push(table('Targets (issue 11)', ['target', 'measured', ''], v.map((x) => [x.target, x.measured, x.met === null ? `not judged: ${x.why ?? 'not measured at full size (quick run)'}` : x.met ? 'met' : 'MISSED']), 'lll'), '');
   out.push(`Total ${fmt(f.totalSeconds, 0)} s; ${QUICK ? 'BENCH_QUICK; ' : ''}log: ${process.env.BENCH_LOG === 'off' ? 'off' : 'pino JSON lines to a file'}; ` +
     `1-min load average ${f.load.map((l) => l.toFixed(1)).join(' -> ')}${f.load[0] > 1 ? ' (other work was running: the figures may be pessimistic)' : ''}.`);
   return out.join('\n');
