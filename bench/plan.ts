@@ -20,29 +20,29 @@ export function phasesToRun(): Set<Phase> {
 
 export const PLAN = {
   /** The broker's JIT and KahaDB warm up on a round nobody times. */
-  warmupMessages: QUICK ? 500 : 5_000,
+  warmupMessages: QUICK ? 0 : 5_000,
   /** Messages of the raw consume rate, timed before and after the daemon phases. */
   consumeMessages: QUICK ? 2_000 : 20_000,
   consumeCapSeconds: QUICK ? 5 : 15,
   prefetch: 200,
   heartbeatMs: 10_000,
   /** The busy daemon: a backlog taken in, triggered, polled once, finished and reported. */
-  busyEvents: Number(process.env.BENCH_BUSY_EVENTS) || (QUICK ? 500 : 2_000),
-  busyCapSeconds: QUICK ? 30 : 180,
+  busyEvents: Number(process.env.BENCH_BUSY_EVENTS) || (QUICK ? 300 : 2_000),
+  busyCapSeconds: QUICK ? 20 : 180,
   /** The busy daemon's tracker: every build is finished at its first poll, so the whole path runs. */
   busyPollInterval: '1s',
   busyMaxPollsPerSecond: 1_000,
   /** Publish → trigger, at each rate, with ResultsDB and Slack on. */
   latencyRates: (process.env.BENCH_LATENCY_RATES ?? '200,1000').split(',').map(Number).filter((n) => n > 0),
-  latencySeconds: QUICK ? 3 : 15,
+  latencySeconds: QUICK ? 2 : 15,
   latencyGraceMs: QUICK ? 2_000 : 10_000,
   /** A backlog drained by the daemon (builds then run for hours): memory while it drains. */
-  backlogEvents: QUICK ? 1_500 : 20_000,
-  backlogCapSeconds: QUICK ? 15 : 240,
+  backlogEvents: QUICK ? 1_000 : 20_000,
+  backlogCapSeconds: QUICK ? 12 : 240,
   /** After the drain, how long the daemon idles before its settled memory is read. */
   settleMs: QUICK ? 2_000 : 10_000,
   /** Builds in flight, polled at the configured rate by one scheduler. */
-  builds: QUICK ? 5_000 : 50_000,
+  builds: QUICK ? 3_000 : 50_000,
   maxPollsPerSecond: 100,
   pollIntervalMs: 15_000,
   inflightSeconds: QUICK ? 3 : 20,
@@ -51,7 +51,7 @@ export const PLAN = {
    * sustains end to end here (10 effects per event, each an HTTP call), so finished runs can be pruned.
    */
   retentionRate: 25,
-  retentionSeconds: QUICK ? 10 : 40,
+  retentionSeconds: QUICK ? 12 : 40,
   retention: QUICK ? '2s' : '4s',
   /** PostgreSQL (issue 12): daemons sharing one journal, each run on the same backlog. */
   postgresDaemons: [1, 3],
