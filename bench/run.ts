@@ -193,7 +193,9 @@ async function drain(o: DrainOptions): Promise<DrainRow> {
   }
   const counts = results.map((r) => r.counts);
   const starts = workers.map((_, i) => latest[i]?.atFirstDelivery ?? ready[i].mark);
-  const firstNs = counts.map((c) => c.firstDeliveryNs).filter((x): x is string => x !== null).map(BigInt).reduce((a, b) => (b < a ? b : a));
+  const firsts = counts.map((c) => c.firstDeliveryNs).filter((x): x is string => x !== null).map(BigInt);
+  if (!firsts.length) throw new Error(`${o.label}: no message was delivered within ${o.capSeconds} s (see ${tmp}/${o.label}*.log with BENCH_KEEP=1)`);
+  const firstNs = firsts.reduce((a, b) => (b < a ? b : a));
   const last = (xs: Array<string | null>): bigint => xs.filter((x): x is string => x !== null).map(BigInt).reduce((a, b) => (b > a ? b : a), firstNs);
   const acks = counts.reduce((a, c) => a + c.acks, 0);
   const triggers = counts.reduce((a, c) => a + c.triggers, 0);
