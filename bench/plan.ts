@@ -50,7 +50,7 @@ export const PLAN = {
    * A steady stream with retention on: the journal's size over time. The rate is one the daemon
    * sustains end to end here (10 effects per event, each an HTTP call), so finished runs can be pruned.
    */
-  retentionRate: 25,
+  retentionRate: 10,
   retentionSeconds: QUICK ? 12 : 40,
   retention: QUICK ? '2s' : '4s',
   /** PostgreSQL (issue 12): daemons sharing one journal, each run on the same backlog. */
