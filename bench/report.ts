@@ -26,3 +26,17 @@ export function table(title: string, header: string[], rows: string[][], align?:
   const line = (r: string[]): string => r.map(cell).join('  ').trimEnd();
   return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** Least-squares slope of y over x (units of y per unit of x); NaN with fewer than two points. */
+export function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) { num += (x - mx) * (y - my); den += (x - mx) ** 2; }
+  return den === 0 ? NaN : num / den;
+}
+
+export const meets = (ok: boolean): string => (ok ? 'meets' : 'MISSES');
