@@ -46,9 +46,9 @@ export type FromPeers =
 class TimedJenkins extends JenkinsStandIn {
   readonly arrivals: Array<{ at: bigint; runId: string; artifact: string }> = [];
 
-  protected override handle(req: StandInRequest): Reply {
+  protected override async handle(req: StandInRequest): Promise<Reply> {
     const at = process.hrtime.bigint();
-    const reply = super.handle(req);
+    const reply = await super.handle(req);
     if (reply.status === 201 && req.method === 'POST' && req.path.endsWith('/buildWithParameters')) {
       this.arrivals.push({ at, runId: req.params?.CVP_RUN_ID ?? '', artifact: req.params?.BENCH_ARTIFACT ?? '' });
     }

@@ -39,7 +39,7 @@ export class Dispatcher {
   private readonly random: () => number;
 
   constructor(private readonly deps: DispatcherDeps) {
-    this.concurrency = deps.concurrency ?? 16;
+    this.concurrency = deps.concurrency ?? 32;
     this.random = deps.random ?? Math.random;
   }
 

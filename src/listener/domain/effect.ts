@@ -39,6 +39,8 @@ export interface Effect extends NewEffect {
   lastError: string | null;
   /** An earlier claim began delivering it and ended without saying how it went (the process died). */
   interrupted: boolean;
+  /** A notice's thread as it stood when the notice was claimed (its opener is settled by then). */
+  thread?: ThreadState | null;
   createdAt: number;
   doneAt: number | null;
 }

@@ -29,11 +29,16 @@ export function take(state: BucketState, want: number): { taken: number; state: 
   return { taken, state: { tokens: state.tokens - taken, at: state.at } };
 }
 
-/** When the bucket next holds a whole token. */
-export function nextTokenAt(state: BucketState | null, policy: BucketPolicy, now: number): number {
+/**
+ * When the bucket next holds `want` whole tokens (at most its burst). Waking for a burst rather
+ * than for each token lets one pass claim many runs, instead of one pass (two journal round trips)
+ * per poll.
+ */
+export function nextTokenAt(state: BucketState | null, policy: BucketPolicy, now: number, want = 1): number {
+  const need = Math.max(1, Math.min(want, policy.burst));
   const s = refill(state, policy, now);
-  if (s.tokens >= 1) return now;
-  return s.at + Math.ceil(((1 - s.tokens) * 1000) / policy.ratePerSecond);
+  if (s.tokens >= need) return now;
+  return s.at + Math.ceil(((need - s.tokens) * 1000) / policy.ratePerSecond);
 }
 
 /** A burst of a tenth of a second's worth, at least one token: a rate, never a flood. */

@@ -50,7 +50,7 @@ export class Outbox {
     const { journal, clock, owner, leaseMs } = this.deps;
     // Claimed (an attempt counted, in flight) before the calls: after a crash, an effect found in
     // flight may have reached its peer.
-    const due = await journal.claimEffects(peer, { owner, now: clock.now(), leaseMs }, this.deps.concurrency ?? 8);
+    const due = await journal.claimEffects(peer, { owner, now: clock.now(), leaseMs }, this.deps.concurrency ?? 16);
     if (!due.length) return 0;
     const settled = await Promise.all(due.map((e) => this.deliver(e)));
     // One commit for the whole batch: a commit per effect would hold up everything else.
@@ -125,7 +125,7 @@ export class Outbox {
   private async notice(effect: Effect, p: NoticePayload): Promise<Done | undefined> {
     const notifier = this.deps.notifier!;
     const channel = p.notice.channel ?? '';
-    const thread = await this.deps.journal.thread(p.thread, channel);
+    const thread = effect.thread !== undefined ? effect.thread : await this.deps.journal.thread(p.thread, channel);
     const opens = p.role === 'open' && thread?.opener === effect.id;
     const notice: Notice = p.role === 'open' && !opens ? { ...p.reply } : { ...p.notice };
     if (!opens && thread?.ts) notice.threadTs = thread.ts;

@@ -276,7 +276,7 @@ export class SqliteStore {
     const due = (this.s.nextRun.get(executor, phase) as { t: number | null }).t;
     if (due === null || !budget) return due;
     const row = this.s.getBucket.get(budget.key) as BucketState | undefined;
-    return Math.max(due, nextTokenAt(row ?? null, budget.policy, now));
+    return Math.max(due, nextTokenAt(row ?? null, budget.policy, now, budget.policy.burst));
   }
 
   claimEffects(peer: Peer, lease: Lease, limit: number): Effect[] {
@@ -285,7 +285,10 @@ export class SqliteStore {
       return rows.map((row) => {
         this.s.claimEffect.run(lease.owner, lease.now + lease.leaseMs, row.id);
         const effect = toEffect(this.s.effectById.get(row.id) as EffectRow);
-        return { ...effect, interrupted: row.in_flight === 1 };
+        const p = effect.payload;
+        // A notice's thread, read now: its opener (an earlier effect of the same order key) is settled.
+        const thread = p.kind === 'notice' ? this.thread(p.thread, p.notice.channel ?? '') : undefined;
+        return { ...effect, interrupted: row.in_flight === 1, ...(thread !== undefined ? { thread } : {}) };
       });
     });
   }

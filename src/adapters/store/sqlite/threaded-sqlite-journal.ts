@@ -39,7 +39,8 @@ export class ThreadedSqliteJournal extends StoreJournal {
 
   /** Opens the file in a new worker; rejects as the store would (a schema version refused, a file that cannot be opened). */
   static open(path: string): Promise<ThreadedSqliteJournal> {
-    const worker = new Worker(workerFile(), { workerData: { path } });
+    // Its heap holds statements and the rows of one group: bounded, so its garbage stays small too.
+    const worker = new Worker(workerFile(), { workerData: { path }, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 } });
     return new Promise((resolve, reject) => {
       const onMessage = (m: { type?: string; error?: WireError }) => {
         if (m.type === 'ready') { worker.off('message', onMessage); resolve(new ThreadedSqliteJournal(worker)); }
