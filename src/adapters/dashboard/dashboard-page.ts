@@ -15,7 +15,7 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
 header { background: #1d2430; color: #fff; padding: 14px 24px; display: flex; align-items: baseline; gap: 16px; flex-wrap: wrap; }
 header h1 { font-size: 18px; margin: 0; font-weight: 600; }
 header .when { color: #c8cfdb; font-size: 13px; }
-main { padding: 16px 24px 32px; display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); }
+main { padding: 16px 24px 32px; display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; overflow-x: auto; }
 section.wide { grid-column: 1 / -1; }
 h2 { font-size: 15px; margin: 0 0 8px; }
@@ -48,9 +48,13 @@ export function esc(value: unknown): string {
 
 const when = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
 
-/** A link only to http(s): a build URL from a peer is data, not a place for javascript:. */
+/**
+ * A link only to http(s): a build URL from a peer is data, not a place for javascript:. Another
+ * URL (the sandbox's file:// logs) is shown as text, to be copied.
+ */
 function link(url: string | null, label: string): string {
-  return url && /^https?:\/\//i.test(url) ? `<a href="${esc(url)}" rel="noreferrer noopener">${esc(label)}</a>` : esc(label);
+  if (!url) return '';
+  return /^https?:\/\//i.test(url) ? `<a href="${esc(url)}" rel="noreferrer noopener">${esc(label)}</a>` : `<span class="muted id">${esc(url)}</span>`;
 }
 
 const badge = (value: string | null, cls = value ?? ''): string => `<span class="badge ${esc(cls)}">${esc(value ?? '—')}</span>`;
