@@ -49,12 +49,14 @@ describe('shadow agreement', () => {
     expect(describeRatio(result.products[1])).toBe('50% (2 of 4 agreed; 2 not yet acted on)');
   });
 
-  it('counts only gates first decided within the window, and only what people did after the decision', () => {
-    const decisions = [decision(g('Tower', 'old'), 'pass', T - 40 * DAY), decision(g('Tower', 'new'), 'pass', T)];
+  it('counts only gates first decided within the window, and what people did whatever the clocks said', () => {
+    const decisions = [decision(g('Tower', 'old'), 'pass', T - 40 * DAY), decision(g('Tower', 'new'), 'pass', T), decision(g('Tower', 'next'), 'fail', T)];
+    // A hold recorded by a CLI whose clock is behind the daemon's still counts.
     const actions = [act(g('Tower', 'old'), 'release', T), act(g('Tower', 'new'), 'hold', T - 1)];
     const result = shadowAgreement(decisions, actions, T - 30 * DAY);
-    expect(result.gates.map((x) => [x.gateKey, x.verdict])).toEqual([[g('Tower', 'new'), 'not_acted']]);
-    expect(result.products[0].ratio).toBeNull();
-    expect(describeRatio(result.products[0])).toBe('no figure yet (1 decision(s), none acted on)');
+    expect(result.gates.map((x) => [x.gateKey, x.verdict]).sort()).toEqual([[g('Tower', 'new'), 'disagreed'], [g('Tower', 'next'), 'not_acted']]);
+    expect(result.products[0].ratio).toBe(0);
+    expect(describeRatio(result.products[0])).toBe('0% (0 of 1 agreed; 1 not yet acted on)');
+    expect(describeRatio(shadowAgreement(decisions, [], T - 30 * DAY).products[0])).toBe('no figure yet (2 decision(s), none acted on)');
   });
 });

@@ -13,7 +13,7 @@ export interface GateAgreement {
   cvp: 'pass' | 'fail';
   decidedAt: number;
   mode: string;
-  /** People's final word: the last release (pass) or hold (fail) after that decision; null when none yet. */
+  /** People's final word: their last release (pass) or hold (fail) of the gate; null when none yet. */
   people: 'pass' | 'fail' | null;
   /** Who said it, and when. */
   by: string | null;
@@ -55,9 +55,10 @@ export function productOfGate(gateKey: string): string {
  */
 export function shadowAgreement(decisions: DecisionRecord[], actions: HumanAction[], since: number): Agreement {
   const first = new Map<string, DecisionRecord>();
+  // Decisions come newest first (as the journal lists them): on a tie of times, the later listed is the earlier made.
   for (const d of decisions) {
     const seen = first.get(d.gateKey);
-    if (!seen || d.createdAt < seen.createdAt) first.set(d.gateKey, d);
+    if (!seen || d.createdAt <= seen.createdAt) first.set(d.gateKey, d);
   }
   const byGate = new Map<string, HumanAction[]>();
   for (const a of actions) {
@@ -69,7 +70,8 @@ export function shadowAgreement(decisions: DecisionRecord[], actions: HumanActio
   const gates: GateAgreement[] = [];
   for (const d of first.values()) {
     if (d.createdAt < since || !PEOPLE_DECIDE.has(d.mode)) continue;
-    const acts = (byGate.get(d.gateKey) ?? []).filter((a) => a.at >= d.createdAt).sort((x, y) => x.at - y.at);
+    // Every action on the gate counts, whenever recorded: the CLI's host and the daemons need not share a clock.
+    const acts = [...(byGate.get(d.gateKey) ?? [])].sort((x, y) => x.at - y.at);
     const final = [...acts].reverse().find((a) => a.kind === 'release' || a.kind === 'hold');
     const people = final ? (final.kind === 'release' ? 'pass' : 'fail') : null;
     gates.push({
