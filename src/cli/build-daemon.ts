@@ -16,6 +16,8 @@ import { CheckedJobs } from '../listener/dispatch/job-check';
 import { permanentError } from '../errors';
 import { redactingBus, redactingNotifier, redactingRelease, redactingResults } from './redacting-adapters';
 import { SlackNotifier } from '../adapters/slack/slack-notifier';
+import { peopleWiring } from './people-wiring';
+import type { SlackInteractivity } from '../adapters/slack/slack-interactivity';
 import { durationMs, type LoadedConfig } from '../config/config';
 import { journalPathOf, openJournal } from './open-journal';
 import { createCore, type Core } from '../listener/core';
@@ -45,6 +47,8 @@ export interface Built {
   intake?: HttpIntake;
   bus?: StompBus;
   journalPath: string;
+  /** Slack's interactivity endpoint, when slack.signing_secret is set. */
+  interactivity?: SlackInteractivity;
 }
 
 /** Wires the adapters the config names to the core. The only place that knows both. */
@@ -107,7 +111,10 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
     log,
   }) : undefined;
 
-  const metrics = new PrometheusMetrics({ journal, clock, reconnects: () => bus?.reconnects ?? 0 });
+  // The intake, the metrics and the Slack endpoint call the core, which is made below; only once the daemon has started.
+  const late: { core?: Core } = {};
+  const people = peopleWiring(loaded, rt, journal, () => late.core);
+  const metrics = new PrometheusMetrics({ journal, clock, reconnects: () => bus?.reconnects ?? 0, ...people.metrics });
   const outcomes: OutcomeTable = { ...defaultOutcomes, ...(config.outcomes as Partial<OutcomeTable>) };
   const releaseTokens = new Map<string, string>();
   for (const p of config.products ?? []) {
@@ -122,8 +129,6 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
     durationMs,
   });
   const router = new Router(rules, { maxParameterLength: config.limits?.max_parameter_length ?? 4096 });
-  // The intake calls the core, which is made below; it only does so once the daemon has started.
-  const late: { core?: Core } = {};
   const httpIntake = config.intake?.enabled === false ? undefined : new HttpIntake({
     host: config.intake?.host ?? '127.0.0.1',
     port: config.intake?.port ?? 8080,
@@ -135,12 +140,13 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
       if (bus && !bus.isSubscribed()) why.push(bus.isConnected() ? 'broker subscriptions not confirmed yet' : 'not connected to the broker');
       const problem = late.core?.health.problem;
       if (problem) why.push(`the journal cannot commit: ${problem}`);
-      return { ready: why.length === 0, why };
+      return { ready: why.length === 0, why, detail: people.readyDetail() };
     },
     metrics: () => metrics.render(),
     auth: { token: config.intake?.token, hmacSecret: config.intake?.hmac_secret },
     onUnauthorized: (path) => metrics.unauthorized.inc({ path }),
     log,
+    routes: people.routes((path) => metrics.unauthorized.inc({ path })),
   });
 
   const redactor = new Redactor(loaded.secrets);
@@ -153,7 +159,7 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
     notifier: redactingNotifier(notifier, redactor),
     bus: bus ? redactingBus(bus, redactor) : undefined,
     deadLetter: config.bus?.dead_letter,
-    sources: httpIntake ? [httpIntake] : [],
+    sources: httpIntake ? [httpIntake, ...people.sources] : [],
     clock, log, outcomes,
     limits: {
       maxBytes: config.limits?.max_message_bytes ?? defaultParseLimits.maxBytes,
@@ -161,7 +167,7 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
     },
     pollIntervalMs: pollIntervals,
     maxPollsPerSecond: pollRates,
-    notices: { advisoryUrl: config.links?.advisory, channel: config.slack?.channel },
+    notices: { advisoryUrl: config.links?.advisory, channel: config.slack?.channel, ...people.notices },
     // Many ResultsDB deployments answer 400 to QUEUED: write it only where the config says it is accepted.
     writeQueued: config.resultsdb ? (config.resultsdb.outcomes ?? []).includes('QUEUED') : true,
     retry: { baseMs: durationMs(config.delivery?.base_delay, 1_000), maxMs: durationMs(config.delivery?.max_delay, 300_000) },
@@ -198,7 +204,9 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
     triggerRate: config.jenkins?.max_triggers_per_second
       ? new Map([['jenkins', { ratePerSecond: config.jenkins.max_triggers_per_second, burst: defaultBurst(config.jenkins.max_triggers_per_second) }]])
       : undefined,
+    allowed: people.allowed,
+    watchdog: people.watchdog,
   });
   late.core = core;
-  return { daemon: core.daemon, intake: httpIntake, bus, journalPath, metrics };
+  return { daemon: core.daemon, intake: httpIntake, bus, journalPath, metrics, interactivity: people.interactivity };
 }

@@ -12,10 +12,14 @@ import { buildDaemon } from './build-daemon';
 import { openJournal } from './open-journal';
 import { keepAliveFetch } from '../adapters/http/keep-alive-fetch';
 import { formatOnlineCheck, onlineCheck, onlineExecutors } from './online-check';
+import type { StoreJournal } from '../adapters/store/store-journal';
 import { TEMPLATES } from './event-templates';
 import { applyIntakePort, intakePortOverride, listenProblem } from './intake-port';
 import { createLogger, logFormatFor, type LogFormat } from './logger';
 import { runReplay } from './replay-command';
+import { runAction, resolveGate, type ActorArgs } from './action-commands';
+import { runDecisions } from './decisions-command';
+import type { ActionRequest } from '../listener/people/actions';
 import { checkTlsFiles } from './tls-files';
 import { runTrigger } from './trigger-command';
 import { printVerdicts, validateFiles } from './validate-command';
@@ -33,7 +37,7 @@ export interface RunContext {
   stderrIsTTY?: boolean;
 }
 
-const COMMANDS = ['listen', 'trigger', 'validate', 'config', 'status', 'decisions', 'replay'];
+const COMMANDS = ['listen', 'trigger', 'validate', 'config', 'status', 'decisions', 'replay', 'release', 'hold', 'rerun', 'waive'];
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -182,22 +186,19 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
         await journal.close();
       }
     })
-    .command('decisions', 'the gates\' decisions, newest first (in shadow mode: what would have been released)', (y) => y
+    .command('decisions', 'the gates\' decisions, newest first (in shadow mode: what would have been released), with waivers and what people did', (y) => y
       .option('config', { alias: 'c', type: 'string', demandOption: true })
       .option('product', { type: 'string', describe: 'only this product' })
-      .option('limit', { type: 'number', default: 50 }),
+      .option('limit', { type: 'number', default: 50 })
+      .option('summary', { type: 'boolean', default: false, describe: 'per product: how often people then did what CVP decided in shadow or off (the agreement rate)' })
+      .option('since', { type: 'string', default: '30d', describe: 'with --summary: a duration back from now (30d, 12h) or a time (ISO 8601)' })
+      .option('waivers', { type: 'boolean', default: false, describe: 'the waivers, with their ids (cvp waive --revoke ID), revoked ones too' }),
     async (a) => {
       const validator = new EventValidator(schemasDir);
       const loaded = loadConfig(a.config, io.env, (t) => validator.knows(t));
       const journal = await openJournal(loaded, { forDaemon: false });
       try {
-        const rows = await journal.decisions(a.product, a.limit);
-        io.out(`${'WHEN'.padEnd(24)}  ${'DECISION'.padEnd(8)}  ${'MODE'.padEnd(6)}  ${'ACTION'.padEnd(16)}  GATE (product|type|artifact)`);
-        for (const d of rows) {
-          io.out(`${new Date(d.createdAt).toISOString().padEnd(24)}  ${d.decision.padEnd(8)}  ${d.mode.padEnd(6)}  ${d.action.padEnd(16)}  ${d.gateKey}`);
-        }
-        const counts = rows.reduce<Record<string, number>>((m, d) => ({ ...m, [d.action]: (m[d.action] ?? 0) + 1 }), {});
-        io.out(`${rows.length} decision(s)${Object.keys(counts).length ? `: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}` : ''}`);
+        code = await runDecisions({ product: a.product, limit: a.limit, summary: a.summary, since: a.since, waivers: a.waivers }, journal, io.out, Date.now());
       } finally {
         await journal.close();
       }
@@ -225,13 +226,73 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
         await journal.close();
       }
     })
-    .demandCommand(1, 'say what to do: listen, trigger, validate, config check, status, decisions or replay');
+    .command('release <gate>', 'release a gate that passed, as a person (recorded, said in the event\'s thread; the daemon carries out the release action)', (y) => actorOptions(y)
+      .positional('gate', { type: 'string', demandOption: true, describe: 'a gate key (product|type|artifact), an artifact id or an NVR' }),
+    async (a) => { code = await withActions(a, io, async (j) => gateRequest(j, a.gate!, (key) => ({ kind: 'release', gateKey: key }))); })
+    .command('hold <gate>', 'hold a gate: say it is not to be released (recorded, said in the thread)', (y) => actorOptions(y)
+      .positional('gate', { type: 'string', demandOption: true, describe: 'a gate key (product|type|artifact), an artifact id or an NVR' })
+      .option('reason', { type: 'string', describe: 'why, for the thread' }),
+    async (a) => { code = await withActions(a, io, async (j) => gateRequest(j, a.gate!, (key) => ({ kind: 'hold', gateKey: key, ...(a.reason ? { reason: a.reason } : {}) }))); })
+    .command('rerun <run>', 'run a finished run again: the same job and parameters under a new run id, reported as the first was', (y) => actorOptions(y)
+      .positional('run', { type: 'string', demandOption: true, describe: 'the run id (CVP_RUN_ID; cvp status shows it)' }),
+    async (a) => { code = await withActions(a, io, async () => ({ kind: 'rerun', runId: a.run! })); })
+    .command('waive [gate]', 'accept a failing result of a gate\'s item, as WaiverDB does (per item, test case and scenario, with a reason), or --revoke a waiver', (y) => actorOptions(y)
+      .positional('gate', { type: 'string', describe: 'a gate key (product|type|artifact), an artifact id or an NVR' })
+      .option('item', { type: 'string', describe: 'the item whose result is waived (an NVR)' })
+      .option('type', { type: 'string', describe: 'its item type, when the gate has the same item under two types' })
+      .option('testcase', { type: 'string', describe: 'the test case, namespace.type.category' })
+      .option('scenario', { type: 'string', describe: 'only this scenario (default: every scenario)' })
+      .option('reason', { type: 'string', describe: 'why the failure may be accepted (required)' })
+      .option('revoke', { type: 'string', describe: 'revoke this waiver instead (cvp decisions --waivers lists their ids)' }),
+    async (a) => {
+      code = await withActions(a, io, async (j) => {
+        if (a.revoke !== undefined) {
+          if (a.gate !== undefined || a.item !== undefined || a.testcase !== undefined) return { problem: '--revoke takes a waiver id alone (with --reason, if you like)' };
+          return { kind: 'revoke', waiverId: a.revoke, ...(a.reason ? { reason: a.reason } : {}) };
+        }
+        const missing = [['GATE', a.gate], ['--item', a.item], ['--testcase', a.testcase], ['--reason', a.reason]].filter(([, v]) => v === undefined || v === '').map(([k]) => k);
+        if (missing.length) return { problem: `waive needs ${missing.join(', ')} (or --revoke WAIVER_ID)` };
+        return gateRequest(j, a.gate!, (key) => ({
+          kind: 'waive', gateKey: key, item: a.item!, testcase: a.testcase!, reason: a.reason!, scenario: a.scenario ?? null, ...(a.type ? { type: a.type } : {}),
+        }));
+      });
+    })
+    .demandCommand(1, 'say what to do: listen, trigger, validate, config check, status, decisions, replay, release, hold, rerun or waive');
   try {
     await parser.parseAsync();
   } catch (err) {
     return printProblems(err, io);
   }
   return code;
+}
+
+/** The options every action command takes: the config, who acts, and the action's id. */
+function actorOptions<T>(y: import('yargs').Argv<T>) {
+  return y
+    .option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'the daemon\'s configuration (its journal)' })
+    .option('as', { type: 'string', describe: 'who acts, as the thread names them (default: your user@host)' })
+    .option('id', { type: 'string', describe: 'the action\'s id: the same command twice with the same --id acts once' });
+}
+
+async function gateRequest(journal: StoreJournal, gate: string, make: (key: string) => ActionRequest): Promise<ActionRequest | { problem: string }> {
+  const found = await resolveGate(journal, gate);
+  return 'problem' in found ? found : make(found.key);
+}
+
+/** Loads the config, opens the journal in-process, and records one action. */
+async function withActions(a: { config: string } & ActorArgs, io: RunContext, request: (journal: StoreJournal) => Promise<ActionRequest | { problem: string }>): Promise<number> {
+  const validator = new EventValidator(schemasDir);
+  const loaded = loadConfig(a.config, io.env, (t) => validator.knows(t));
+  const redactor = new Redactor(loaded.secrets);
+  const journal = await openJournal(loaded, { forDaemon: false });
+  try {
+    return await runAction(loaded, journal, validator, {
+      out: redacting(io.out, redactor), err: redacting(io.err, redactor), env: io.env,
+      log: io.log ?? createLogger({ level: io.env.CVP_LOG_LEVEL ?? 'warn', format: 'text', redactor }),
+    }, { as: a.as, id: a.id }, request);
+  } finally {
+    await journal.close();
+  }
 }
 
 /**

@@ -87,5 +87,31 @@ export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: str
     if ((p.release ?? 'off') === 'on' && !p.release_action) problems.push(`${at(['products', i], 'release')}: release: on needs a release_action (bus and/or http)`);
     if (p.release_action?.bus && !config.bus) problems.push(`${at(['products', i, 'release_action', 'bus'])}: a bus release action needs a bus section`);
   });
+  problems.push(...checkPeople(config, at));
+  return problems;
+}
+
+/** Slack's buttons and the watchdog: what they need from the rest of the configuration. */
+function checkPeople(config: CvpConfig, at: Where): string[] {
+  const problems: string[] = [];
+  const slack = config.slack;
+  if (slack?.signing_secret && !slack.token) {
+    problems.push(`${at(['slack', 'signing_secret'])}: Slack's buttons need slack.token too (the Waive modal is opened with views.open, user groups are read with usergroups.users.list)`);
+  }
+  if (slack?.signing_secret && config.intake?.enabled === false) {
+    problems.push(`${at(['slack', 'signing_secret'])}: Slack posts the clicks to POST /slack/actions on the daemon's port: the intake must be enabled`);
+  }
+  (config.products ?? []).forEach((p, i) => {
+    if (p.approvers && !slack?.signing_secret) {
+      problems.push(`${at(['products', i, 'approvers'])}: approvers press buttons in Slack, which needs slack.signing_secret (and slack.token)`);
+    }
+  });
+  const topics = new Set([...config.rules.map((r) => r.topic), ...(config.pipeline_results?.topics ?? [])]);
+  for (const topic of Object.keys(config.watchdog?.silence ?? {})) {
+    if (!topics.has(topic)) {
+      problems.push(`${at(['watchdog', 'silence'], topic)}: no rule or pipeline_results topic is ${topic}, so CVP never receives it (known: ${[...topics].join(', ')})`);
+    }
+  }
+  if (config.watchdog?.channel && !slack) problems.push(`${at(['watchdog', 'channel'])}: the watchdog's notices go to Slack: add a slack section`);
   return problems;
 }

@@ -52,7 +52,24 @@ export interface CommandConfig {
 
 export interface ResultsDbConfig { url: string; outcomes?: string[]; request_timeout?: Duration }
 
-export interface SlackConfig { token?: string; channel: string; api_url?: string; request_timeout?: Duration }
+export interface SlackConfig {
+  token?: string; channel: string; api_url?: string; request_timeout?: Duration;
+  /** The Slack app's signing secret: with it, notices carry buttons and POST /slack/actions takes their clicks. */
+  signing_secret?: string;
+}
+
+/** Who may press a product's buttons in Slack: user ids, and user groups (resolved with usergroups.users.list). */
+export interface ApproversConfig { users?: string[]; groups?: string[] }
+
+/** The watchdog: the longest silence expected per topic, and where its notices go. */
+export interface WatchdogConfig {
+  silence?: Record<string, Duration>;
+  channel?: string;
+  /** A rule's oldest unfinished run is stuck once older than the rule's timeout plus this (default 15m). */
+  run_grace?: Duration;
+  /** How often the watchdog looks (default 1m). */
+  interval?: Duration;
+}
 
 export interface CheckConfig { field: string; expected: string }
 
@@ -96,6 +113,8 @@ export interface RuleConfig {
   supersede?: boolean | string;
   /** Builds this rule may hold at once (its job needs a whole test cluster); more wait in CVP, oldest first. */
   max_in_flight?: number;
+  /** The longest silence expected on this rule's topic (the watchdog's alarm past it). */
+  max_silence?: Duration;
 }
 
 export interface ProductConfig {
@@ -105,6 +124,8 @@ export interface ProductConfig {
   release?: 'off' | 'shadow' | 'on';
   release_action?: { bus?: string; http?: { url: string; method?: 'POST' | 'PUT'; token?: string } };
   slack_channel?: string;
+  /** Who may release, hold, rerun and waive from Slack; nobody when unset. */
+  approvers?: ApproversConfig;
 }
 
 export interface CvpConfig {
@@ -123,6 +144,7 @@ export interface CvpConfig {
   products?: ProductConfig[];
   ci_messages?: { contact: Record<string, string>; topic_prefix?: string; run_url?: string };
   pipeline_results?: { topics: string[] };
+  watchdog?: WatchdogConfig;
   allow_inline_secrets?: boolean;
 }
 

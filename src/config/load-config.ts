@@ -66,7 +66,7 @@ function lookup(name: string, env: Env): { value?: string; problem?: string } {
 }
 
 /** Keys whose values are secrets: they must come from the environment, and are never printed. */
-export const SECRET_KEYS = new Set(['token', 'passcode', 'passphrase', 'hmac_secret']);
+export const SECRET_KEYS = new Set(['token', 'passcode', 'passphrase', 'hmac_secret', 'signing_secret']);
 
 /** Replaces ${VAR} in every string; a variable that is not set is an error at its key, not an empty secret. */
 function substitute(value: unknown, env: Env, path: PathSeg[], problems: Array<{ path: PathSeg[]; message: string }>, secrets: string[]): unknown {

@@ -15,6 +15,8 @@ import type { Bus, Clock, Executor, Logger, Metrics, Notifier, ReleaseHook, Resu
 import type { Journal, RetentionPolicy } from './ports/journal';
 import type { Lookup } from './ports/lookup';
 import { Tracker } from './tracking/tracker';
+import { Actions, type ActionsDeps } from './people/actions';
+import { Watchdog, type WatchdogOptions } from './watchdog';
 
 export interface CoreDeps {
   journal: Journal;
@@ -33,7 +35,7 @@ export interface CoreDeps {
   limits: ParseLimits;
   pollIntervalMs: Map<string, number>;
   maxPollsPerSecond: Map<string, number>;
-  notices: Pick<ReporterOptions, 'advisoryUrl' | 'channel'>;
+  notices: Pick<ReporterOptions, 'advisoryUrl' | 'channel' | 'interactive'>;
   writeQueued: boolean;
   /** Backoff bounds of effect deliveries and trigger retries. */
   retry?: { baseMs: number; maxMs: number };
@@ -55,6 +57,10 @@ export interface CoreDeps {
   retention?: RetentionPolicy & { intervalMs: number };
   /** A notice's key (Slack metadata); random by default. */
   newKey?: () => string;
+  /** Who may act on a product from Slack (its approvers); the CLI is trusted. */
+  allowed?: ActionsDeps['allowed'];
+  /** Topics' longest silences and rules' timeouts the watchdog holds them to. */
+  watchdog?: WatchdogOptions;
 }
 
 export interface Core {
@@ -66,6 +72,9 @@ export interface Core {
   daemon: Daemon;
   health: JournalHealth;
   owner: string;
+  /** People's actions: release, hold, rerun, waive, revoke. */
+  actions: Actions;
+  watchdog?: Watchdog;
 }
 
 /** Wires the core from its ports. Adapters come from the caller: the CLI, or a test's fakes. */
@@ -100,11 +109,18 @@ export function createCore(d: CoreDeps): Core {
     journal: d.journal, clock: d.clock, log: d.log, owner, leaseMs, results: d.results, notifier: d.notifier, bus: d.bus, release: d.release,
     random: d.random, metrics: d.metrics, baseDelayMs: d.retry?.baseMs, maxDelayMs: d.retry?.maxMs,
   });
+  const actions = new Actions({
+    journal: d.journal, policies: d.products ?? new Map(), gate, clock: d.clock, log: d.log, notices: d.notices, hasNotifier: !!d.notifier,
+    allowed: d.allowed, onRecorded: () => { late.daemon?.runsCreated(); late.daemon?.effectsRecorded(); },
+  });
+  const watchdog = d.watchdog && (d.watchdog.silence.size || d.watchdog.runTimeouts.size)
+    ? new Watchdog({ ...d.watchdog, journal: d.journal, clock: d.clock, log: d.log, hasNotifier: !!d.notifier, newKey: d.newKey })
+    : undefined;
   const daemon = new Daemon({
     journal: d.journal, intake, dispatcher, tracker, outbox, gate, bus: d.bus, health, owner,
     topics: [...new Set([...d.router.topics(), ...(d.pipelineTopics ?? [])])], sources: d.sources ?? [], clock: d.clock, log: d.log,
-    startupChecks: d.startupChecks, retention: d.retention,
+    startupChecks: d.startupChecks, retention: d.retention, watchdog,
   });
   late.daemon = daemon;
-  return { intake, dispatcher, tracker, outbox, gate, daemon, health, owner };
+  return { intake, dispatcher, tracker, outbox, gate, daemon, health, owner, actions, watchdog };
 }

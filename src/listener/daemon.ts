@@ -9,6 +9,7 @@ import { deadOwners } from './owner';
 import type { Bus, Clock, Logger } from './ports';
 import type { Journal, RetentionPolicy } from './ports/journal';
 import type { Tracker } from './tracking/tracker';
+import type { Watchdog } from './watchdog';
 
 export interface Source {
   start(): Promise<void>;
@@ -36,6 +37,8 @@ export interface DaemonDeps {
   probeIntervalMs?: number;
   /** The last outbox pass on stop may take this long before the bus closes. */
   lastPassMs?: number;
+  /** Looks for silent topics and stuck runs every so often. */
+  watchdog?: Watchdog;
 }
 
 /** The listener's lifecycle: recover, subscribe, keep the loops going; stop in the reverse order. */
@@ -86,7 +89,7 @@ export class Daemon {
       return n;
     }, () => gate.nextDue(), clock, log, opts) : undefined;
     this.workLoops = [this.dispatchLoop, this.trackLoop, ...(this.gateLoop ? [this.gateLoop] : [])];
-    this.upkeep = [this.probeLoop(), ...(this.deps.retention ? [this.pruneLoop(this.deps.retention)] : [])];
+    this.upkeep = [this.probeLoop(), ...(this.deps.retention ? [this.pruneLoop(this.deps.retention)] : []), ...this.watchdogLoop()];
     for (const l of [...this.workLoops, ...this.outboxLoops, ...this.upkeep]) l.start();
     health.onRecovered(() => { for (const l of [...this.workLoops, ...this.outboxLoops]) l.wake(); });
     // Work another daemon committed (a shared journal) is picked up now, not at the next timer.
@@ -118,6 +121,16 @@ export class Daemon {
       health.succeeded(clock.now());
       return 0;
     }, async () => clock.now() + every, clock, log, { idleMs: every, health });
+  }
+
+  /** The watchdog's looks; an alarm it raises or clears has a notice for the outbox. */
+  private watchdogLoop(): Loop[] {
+    const { watchdog, clock, log, health } = this.deps;
+    if (!watchdog) return [];
+    return [new Loop('watchdog', async () => {
+      if ((await watchdog.runOnce()) > 0) for (const l of this.outboxLoops) l.wake();
+      return 0;
+    }, async () => clock.now() + watchdog.intervalMs, clock, log, { idleMs: watchdog.intervalMs, health })];
   }
 
   private pruneLoop(policy: RetentionPolicy & { intervalMs: number }): Loop {

@@ -10,6 +10,7 @@
  * reset, or the answer held back longer than a client waits. Point a WebClient at it with
  * `{ slackApiUrl: standIn.apiUrl }`.
  */
+import { randomBytes } from 'node:crypto';
 import { AnswerLoss, type LostAnswer, type Reply, HttpStandIn, type StandInRequest } from './http-stand-in';
 
 export { expectNoUnexpected } from './http-stand-in';
@@ -20,6 +21,8 @@ export interface SlackStandInOptions {
   channels?: Record<string, string>;
   /** Milliseconds since the epoch, for message ts; defaults to Date.now. */
   clock?: () => number;
+  /** User groups (S…) and their members (U…), for usergroups.users.list. */
+  usergroups?: Record<string, string[]>;
 }
 
 export interface SlackMetadata {
@@ -113,6 +116,8 @@ export class SlackStandIn extends HttpStandIn {
       this.limited.count -= 1;
       return { status: 429, headers: { 'retry-after': String(this.limited.retryAfter) }, json: { ok: false, error: 'ratelimited' } };
     }
+    const interactive = this.interactive(req);
+    if (interactive) return interactive;
     const method = req.method === 'POST' ? /^\/api\/([a-zA-Z.]+)$/.exec(req.path)?.[1] : undefined;
     const known = ['chat.postMessage', 'chat.update', 'auth.test', 'conversations.history', 'conversations.replies', 'conversations.list'];
     if (!method || !known.includes(method)) {
@@ -333,4 +338,195 @@ export class SlackStandIn extends HttpStandIn {
   private answer(body: Record<string, unknown>): Reply {
     return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, json: body };
   }
+
+  /*
+   * Interactivity, as Slack behaves: a click on a button of a posted message makes a block_actions
+   * payload (with a trigger id valid for 3 s and once, and a response_url valid for 30 minutes and
+   * 5 posts) for the test to sign and send to the app; views.open exchanges the trigger for a
+   * modal, whose submission makes a view_submission payload; usergroups.users.list answers a
+   * group's members; the response_url takes the app's replies to the clicking user.
+   */
+
+  /** Modals opened with views.open. */
+  readonly views: SlackView[] = [];
+  /** What the app posted to response_urls (only the clicking user sees these). */
+  readonly responses: Array<{ url: string; body: Record<string, unknown> }> = [];
+  /** usergroups.users.list calls, by group. */
+  readonly usergroupReads: string[] = [];
+  private readonly triggers = new Map<string, { issuedAt: number; used: boolean; user: SlackPerson }>();
+  private readonly responseUrls = new Map<string, { issuedAt: number; uses: number }>();
+  private viewSeq = 0;
+
+  /** Every trigger id issued so far is now older than Slack's 3 seconds. */
+  expireTriggers(): void {
+    for (const t of this.triggers.values()) t.issuedAt -= 3_001;
+  }
+
+  /**
+   * The payload Slack sends when `user` presses the button `actionId` on `message`: the button must
+   * be on the message as posted (or updated), else this throws.
+   */
+  click(message: SlackMessage, actionId: string, user: SlackPerson): Record<string, unknown> {
+    const found = findButton(message.blocks ?? [], actionId);
+    if (!found) throw new Error(`SlackStandIn: no button ${actionId} on message ${message.ts} (${message.text ?? ''})`);
+    const now = Date.now();
+    const triggerId = `${Math.floor(now / 1000)}.${randomDigits(13)}.${randomBytes(16).toString('hex')}`;
+    this.triggers.set(triggerId, { issuedAt: now, used: false, user });
+    const hook = `/actions/${BOT.team}/${randomDigits(13)}/${randomBytes(12).toString('base64url')}`;
+    this.responseUrls.set(hook, { issuedAt: now, uses: 0 });
+    const channelName = Object.entries(this.options.channels ?? {}).find(([, id]) => id === message.channelId)?.[0]
+      ?? [...this.generatedIds].find(([, id]) => id === message.channelId)?.[0] ?? message.channel;
+    return {
+      type: 'block_actions',
+      user: { id: user.id, username: user.name, name: user.name, team_id: BOT.team },
+      api_app_id: BOT.app_id,
+      token: 'deprecated-verification-token',
+      container: { type: 'message', message_ts: message.ts, channel_id: message.channelId, is_ephemeral: false, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}) },
+      trigger_id: triggerId,
+      team: { id: BOT.team, domain: 'stand-in' },
+      enterprise: null,
+      is_enterprise_install: false,
+      channel: { id: message.channelId, name: channelName.replace(/^#/, '') },
+      message: { ...BOT, type: 'message', ts: message.ts, text: message.text ?? '', ...(message.blocks ? { blocks: message.blocks } : {}), ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}) },
+      state: { values: {} },
+      response_url: `${this.url}${hook}`,
+      actions: [{ ...found.button, block_id: found.blockId, action_ts: (now / 1000).toFixed(6) }],
+    };
+  }
+
+  /** The payload Slack sends when the user submits the open modal `viewId`, with these input values (by block id). */
+  submit(viewId: string, values: Record<string, string>): Record<string, unknown> {
+    const v = this.views.find((x) => x.id === viewId);
+    if (!v) throw new Error(`SlackStandIn: no view ${viewId} was opened`);
+    const state: Record<string, Record<string, { type: string; value: string | null }>> = {};
+    for (const block of v.view.blocks as Array<{ type: string; block_id?: string; element?: { type: string; action_id: string } }>) {
+      if (block.type !== 'input' || !block.block_id || !block.element) continue;
+      state[block.block_id] = { [block.element.action_id]: { type: block.element.type, value: values[block.block_id] ?? null } };
+    }
+    return {
+      type: 'view_submission',
+      team: { id: BOT.team, domain: 'stand-in' },
+      user: { id: v.user.id, username: v.user.name, name: v.user.name, team_id: BOT.team },
+      api_app_id: BOT.app_id,
+      token: 'deprecated-verification-token',
+      trigger_id: `${Math.floor(Date.now() / 1000)}.${randomDigits(13)}.${randomBytes(16).toString('hex')}`,
+      view: { ...v.view, id: v.id, team_id: BOT.team, state: { values: state }, hash: `${Math.floor(Date.now() / 1000)}.abc`, root_view_id: v.id, previous_view_id: null, app_id: BOT.app_id, bot_id: BOT.bot_id },
+      response_urls: [],
+      is_enterprise_install: false,
+      enterprise: null,
+    };
+  }
+
+  /** The replies posted through the response_url of this click payload. */
+  responsesTo(click: Record<string, unknown>): Array<Record<string, unknown>> {
+    return this.responses.filter((r) => r.url === click.response_url).map((r) => r.body);
+  }
+
+  private interactive(req: StandInRequest): Reply | undefined {
+    if (req.method === 'POST' && req.path.startsWith('/actions/')) return this.respond(req);
+    const method = req.method === 'POST' ? /^\/api\/(views\.open|usergroups\.users\.list)$/.exec(req.path)?.[1] : undefined;
+    if (!method) return undefined;
+    const body = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
+    const args: Record<string, unknown> = { ...req.query, ...body };
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const token = bearer ?? (req.form ? (args.token as string | undefined) : undefined);
+    if (!token) return this.answer({ ok: false, error: 'not_authed' });
+    if (token !== this.options.token) return this.answer({ ok: false, error: 'invalid_auth' });
+    return method === 'views.open' ? this.openView(args) : this.usergroupUsers(args);
+  }
+
+  /** views.open: the trigger must be known, unused and at most 3 s old; the view must be a valid modal. */
+  private openView(args: Record<string, unknown>): Reply {
+    const triggerId = typeof args.trigger_id === 'string' ? args.trigger_id : '';
+    if (!triggerId) return this.answer({ ok: false, error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] missing required field: trigger_id'] } });
+    const trigger = this.triggers.get(triggerId);
+    if (!trigger) return this.answer({ ok: false, error: 'invalid_trigger_id' });
+    if (trigger.used) return this.answer({ ok: false, error: 'exchanged_trigger_id' });
+    if (Date.now() - trigger.issuedAt > 3_000) return this.answer({ ok: false, error: 'expired_trigger_id' });
+    let view: unknown = args.view;
+    if (typeof view === 'string') {
+      try { view = JSON.parse(view); } catch { return this.answer({ ok: false, error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] failed to match all allowed schemas [json-pointer:/view]'] } }); }
+    }
+    const problems = modalProblems(view);
+    if (problems.length) return this.answer({ ok: false, error: 'invalid_arguments', response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) } });
+    trigger.used = true;
+    this.viewSeq += 1;
+    const id = `V${String(this.viewSeq).padStart(8, '0')}`;
+    const v = view as SlackView['view'];
+    this.views.push({ id, view: v, user: trigger.user, triggerId });
+    return this.answer({ ok: true, view: { ...v, id, team_id: BOT.team, state: { values: {} }, hash: `${Math.floor(Date.now() / 1000)}.abc`, private_metadata: v.private_metadata ?? '', callback_id: v.callback_id ?? '', root_view_id: id, app_id: BOT.app_id, bot_id: BOT.bot_id } });
+  }
+
+  private usergroupUsers(args: Record<string, unknown>): Reply {
+    const group = typeof args.usergroup === 'string' ? args.usergroup : '';
+    if (!group) return this.answer({ ok: false, error: 'invalid_arguments' });
+    this.usergroupReads.push(group);
+    const members = this.options.usergroups?.[group];
+    if (!members) return this.answer({ ok: false, error: 'no_such_subteam' });
+    return this.answer({ ok: true, users: [...members] });
+  }
+
+  /** A response_url takes JSON, at most 5 times within 30 minutes of the click. */
+  private respond(req: StandInRequest): Reply {
+    const hook = this.responseUrls.get(req.path);
+    if (!hook) return this.unrecognised(req, { status: 404, text: 'no_active_hooks' });
+    if (hook.uses >= 5 || Date.now() - hook.issuedAt > 30 * 60_000) return { status: 404, text: 'expired_url' };
+    if (!req.body || typeof req.body !== 'object' || (typeof (req.body as { text?: unknown }).text !== 'string' && !(req.body as { blocks?: unknown }).blocks)) {
+      return { status: 400, text: 'no_text' };
+    }
+    hook.uses += 1;
+    this.responses.push({ url: `${this.url}${req.path}`, body: req.body as Record<string, unknown> });
+    return { status: 200, headers: { 'content-type': 'application/json' }, json: { ok: true } };
+  }
+}
+
+export interface SlackPerson { id: string; name: string }
+
+export interface SlackView {
+  id: string;
+  view: { type: string; callback_id?: string; private_metadata?: string; title: { text: string }; blocks: unknown[]; submit?: { text: string } };
+  user: SlackPerson;
+  triggerId: string;
+}
+
+function randomDigits(n: number): string {
+  let out = '';
+  while (out.length < n) out += String(randomBytes(4).readUInt32BE(0));
+  return out.slice(0, n);
+}
+
+/** A button by action id, in an actions block or as a section's accessory. */
+function findButton(blocks: unknown[], actionId: string): { button: Record<string, unknown>; blockId: string } | null {
+  for (const [i, b] of (blocks as Array<{ type: string; block_id?: string; elements?: Array<Record<string, unknown>>; accessory?: Record<string, unknown> }>).entries()) {
+    const candidates = [...(b.type === 'actions' ? b.elements ?? [] : []), ...(b.accessory ? [b.accessory] : [])];
+    const button = candidates.find((e) => e.type === 'button' && e.action_id === actionId);
+    if (button) return { button, blockId: b.block_id ?? `stand-in-block-${i}` };
+  }
+  return null;
+}
+
+/** What Slack checks of a modal before it opens it (the parts CVP uses). */
+function modalProblems(view: unknown): string[] {
+  const v = view as { type?: unknown; title?: { type?: unknown; text?: unknown }; submit?: { text?: unknown }; close?: { text?: unknown }; blocks?: unknown; callback_id?: unknown; private_metadata?: unknown };
+  if (!v || typeof v !== 'object') return ['view: must be an object'];
+  const problems: string[] = [];
+  if (v.type !== 'modal') problems.push('must be a modal [json-pointer:/view/type]');
+  if (v.title?.type !== 'plain_text' || typeof v.title.text !== 'string' || !v.title.text || v.title.text.length > 24) problems.push('title must be plain_text of at most 24 characters [json-pointer:/view/title]');
+  for (const k of ['submit', 'close'] as const) {
+    const t = v[k]?.text;
+    if (v[k] !== undefined && (typeof t !== 'string' || t.length > 24)) problems.push(`${k} must be plain_text of at most 24 characters [json-pointer:/view/${k}]`);
+  }
+  if (typeof v.callback_id === 'string' && v.callback_id.length > 255) problems.push('callback_id: at most 255 characters');
+  if (typeof v.private_metadata === 'string' && v.private_metadata.length > 3000) problems.push('private_metadata: at most 3000 characters');
+  const blocks = Array.isArray(v.blocks) ? (v.blocks as Array<{ type?: unknown; block_id?: unknown; label?: { text?: unknown }; element?: { type?: unknown; action_id?: unknown } }>) : null;
+  if (!blocks || blocks.length > 100) problems.push('blocks: required, at most 100 [json-pointer:/view/blocks]');
+  const inputs = (blocks ?? []).filter((b) => b.type === 'input');
+  if (inputs.length && !v.submit) problems.push('submit is required when the view has input blocks [json-pointer:/view/submit]');
+  for (const b of inputs) {
+    if (typeof b.label?.text !== 'string' || b.label.text.length > 2000) problems.push('an input block needs a plain_text label');
+    if (!b.element || typeof b.element.type !== 'string' || typeof b.element.action_id !== 'string') problems.push('an input block needs an element with an action_id');
+  }
+  const ids = (blocks ?? []).map((b) => b.block_id).filter((id) => id !== undefined);
+  if (new Set(ids).size !== ids.length) problems.push('block_id must be unique within the view');
+  return problems;
 }

@@ -6,7 +6,8 @@ import { compileRules } from '../../src/listener/intake/rules';
 import type { ProductPolicy } from '../../src/listener/gate/gate-keeper';
 import type { Lookup, ReleaseHook } from '../../src/listener/ports';
 import type { RuleConfig } from '../../src/config/config';
-import { createCore, type Core } from '../../src/listener/core';
+import { createCore, type Core, type CoreDeps } from '../../src/listener/core';
+import type { WatchdogOptions } from '../../src/listener/watchdog';
 import { defaultOutcomes } from '../../src/listener/domain/outcome';
 import { Router } from '../../src/listener/intake/router';
 import { schemasDir, packageRoot } from '../../src/paths';
@@ -55,8 +56,10 @@ export interface Harness extends Core {
 
 export function coreHarness(opts: {
   rules?: RuleConfig[]; journalPath?: string; timeoutMs?: number; products?: ProductPolicy[]; owner?: string; lookup?: Lookup; release?: ReleaseHook;
+  /** Optional parts: the watchdog, buttons on notices, who may act from Slack, a clock shared with another harness. */
+  watchdog?: WatchdogOptions; interactive?: boolean; allowed?: CoreDeps['allowed']; clock?: FakeClock;
 } = {}): Harness {
-  const clock = new FakeClock();
+  const clock = opts.clock ?? new FakeClock();
   const bus = new FakeBus();
   const executor = new FakeExecutor();
   const results = new MemoryResults();
@@ -71,8 +74,9 @@ export function coreHarness(opts: {
     executors: new Map([['jenkins', executor]]), results, notifier, bus, deadLetter: '/queue/cvp.dead-letter',
     clock, log, random: () => 0.5, outcomes: defaultOutcomes, limits: { maxBytes: 64 * 1024, maxDepth: 20 },
     pollIntervalMs: new Map([['jenkins', 10_000]]), maxPollsPerSecond: new Map([['jenkins', 1_000]]),
-    notices: { advisoryUrl: 'https://errata.example.com/advisory/{id}', channel: '#cvp' }, writeQueued: true,
+    notices: { advisoryUrl: 'https://errata.example.com/advisory/{id}', channel: '#cvp', ...(opts.interactive ? { interactive: true } : {}) }, writeQueued: true,
     products: new Map((opts.products ?? []).map((p) => [p.name, p])), owner: opts.owner, lookup: opts.lookup, release: opts.release,
+    watchdog: opts.watchdog, allowed: opts.allowed,
   });
   const settle = async () => {
     for (let i = 0; i < 50; i++) {

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventView } from '../../listener/views/event-view';
 import type { IntakeOutcome } from '../../listener/intake/intake';
@@ -12,12 +12,41 @@ export interface HttpIntakeOptions {
   maxBodyBytes: number;
   handle: (delivery: Delivery) => Promise<IntakeOutcome>;
   status: (messageId: string) => Promise<EventView | null>;
-  ready: () => { ready: boolean; why: string[] };
+  /** `detail` is listed in the body as it is (the watchdog's alarms, say), whether ready or not. */
+  ready: () => { ready: boolean; why: string[]; detail?: Record<string, unknown> };
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Required on the event endpoints when set: a bearer token, or an HMAC-SHA256 of the body. */
   auth?: { token?: string; hmacSecret?: string };
   onUnauthorized?: (path: string) => void;
   log: Logger;
+  /** More endpoints on the daemon's port (the dashboard, Slack's interactivity). */
+  routes?: HttpRoute[];
+}
+
+/** An endpoint mounted on the intake's port by another adapter. */
+export interface HttpRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  /**
+   * intake: the intake's token is required when one is set (Bearer, or HTTP Basic with the token as
+   * the password, so that a browser can ask for it); own: the route checks the request itself.
+   */
+  auth: 'intake' | 'own';
+  handle(req: RouteRequest): Promise<RouteReply>;
+}
+
+export interface RouteRequest {
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** The raw body, as received (a signature may be over it). */
+  body: string;
+}
+
+export interface RouteReply {
+  status: number;
+  headers?: Record<string, string>;
+  body: string;
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -126,7 +155,7 @@ export class HttpIntake {
     if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { status: 'alive' });
     if (req.method === 'GET' && url.pathname === '/readyz') {
       const r = this.opts.ready();
-      return send(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', why: r.why });
+      return send(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', why: r.why, ...r.detail });
     }
     if (req.method === 'GET' && url.pathname === '/metrics' && this.opts.metrics) {
       const m2 = await this.opts.metrics();
@@ -134,7 +163,32 @@ export class HttpIntake {
       res.end(m2.body);
       return;
     }
+    const route = this.opts.routes?.find((x) => x.method === req.method && x.path === url.pathname);
+    if (route) return this.serveRoute(route, req, res, url);
     throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
+  }
+
+  private async serveRoute(route: HttpRoute, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const body = req.method === 'POST' ? await readBody(req, this.opts.maxBodyBytes) : '';
+    if (route.auth === 'intake' && !this.authorized(req, null) && !this.basicAuthorized(req)) {
+      this.opts.onUnauthorized?.(route.path);
+      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Basic realm="cvp", charset="UTF-8"' });
+      res.end('unauthorized: the intake token is required (Authorization: Bearer <token>, or any user name with the token as password)\n');
+      return;
+    }
+    const reply = await route.handle({ path: url.pathname, query: url.searchParams, headers: req.headers, body });
+    res.writeHead(reply.status, { 'content-length': String(Buffer.byteLength(reply.body)), ...reply.headers });
+    res.end(reply.body);
+  }
+
+  /** HTTP Basic with the intake's token as the password: what a browser can send. */
+  private basicAuthorized(req: IncomingMessage): boolean {
+    const token = this.opts.auth?.token;
+    const header = String(req.headers.authorization ?? '');
+    if (!token || !header.startsWith('Basic ')) return false;
+    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 && safeEqual(decoded.slice(colon + 1), token);
   }
 
   private async postEvent(req: IncomingMessage, res: ServerResponse): Promise<void> {

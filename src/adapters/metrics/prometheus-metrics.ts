@@ -1,6 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JournalQueries, JournalStats } from '../../listener/ports/journal-queries';
 import type { Clock, Metrics } from '../../listener/ports';
+import { type Agreement, shadowAgreement } from '../../listener/people/agreement';
+import type { WatchdogState } from '../../listener/watchdog';
 
 export interface PrometheusMetricsOptions {
   journal: Pick<JournalQueries, 'stats'>;
@@ -9,6 +11,10 @@ export interface PrometheusMetricsOptions {
   clock: Clock;
   /** Broker reconnects so far, read at each scrape. */
   reconnects?: () => number;
+  /** The shadow agreement per product: computed from the journal at most every `maxAgeMs` (default 60 s), over `windowMs` (default 30 days). */
+  agreement?: { queries: Pick<JournalQueries, 'decisions' | 'actions'>; windowMs?: number; maxAgeMs?: number };
+  /** The watchdog's last look (no query at scrape time). */
+  watchdog?: () => WatchdogState | null;
 }
 
 /** The daemon's metrics, in a registry of its own (prom-client), served on GET /metrics. */
@@ -68,11 +74,57 @@ export class PrometheusMetrics implements Metrics {
       name: 'cvp_oldest_unfinished_run_age_seconds', help: 'Age of the oldest run that has not finished', registers,
       async collect() { this.set((await current()).oldestUnfinishedRunAgeSeconds); },
     });
+    this.peopleGauges(opts);
     const reconnects = opts.reconnects;
     new Gauge({
       name: 'cvp_broker_reconnects', help: 'Times the broker connection was lost and made again since start', registers,
       collect() { this.set(reconnects ? reconnects() : 0); },
     });
+  }
+
+  /** Shadow agreement and the watchdog: read from caches, so a scrape costs no more than one query per interval. */
+  private peopleGauges(opts: PrometheusMetricsOptions): void {
+    const registers = [this.registry];
+    const a = opts.agreement;
+    if (a) {
+      let cached: { at: number; value: Agreement } | null = null;
+      let reading: Promise<Agreement> | null = null;
+      const current = async (): Promise<Agreement> => {
+        const now = opts.clock.now();
+        if (cached && now - cached.at < (a.maxAgeMs ?? 60_000)) return cached.value;
+        reading ??= Promise.all([a.queries.decisions(undefined, 10_000), a.queries.actions(undefined, 10_000)])
+          .then(([decisions, actions]) => { cached = { at: now, value: shadowAgreement(decisions, actions, now - (a.windowMs ?? 30 * 86_400_000)) }; return cached.value; })
+          .finally(() => { reading = null; });
+        return reading;
+      };
+      new Gauge({
+        name: 'cvp_shadow_agreement_ratio', help: 'Share of gates decided in shadow or off mode (over the window) where people then did what CVP decided, of those they acted on; by product', labelNames: ['product'], registers,
+        async collect() { const v = await current(); this.reset(); for (const p of v.products) if (p.ratio !== null) this.set({ product: p.product }, p.ratio); },
+      });
+      new Gauge({
+        name: 'cvp_shadow_gates', help: 'Gates decided in shadow or off mode over the window, by product and whether people agreed, disagreed or have not acted yet', labelNames: ['product', 'verdict'], registers,
+        async collect() {
+          const v = await current();
+          this.reset();
+          for (const p of v.products) {
+            this.set({ product: p.product, verdict: 'agreed' }, p.agreed);
+            this.set({ product: p.product, verdict: 'disagreed' }, p.disagreed);
+            this.set({ product: p.product, verdict: 'not_acted' }, p.notActed);
+          }
+        },
+      });
+    }
+    const watchdog = opts.watchdog;
+    if (watchdog) {
+      new Gauge({
+        name: 'cvp_topic_silence_seconds', help: 'Seconds since a watched topic last delivered a message (or since the daemon started watching)', labelNames: ['topic'], registers,
+        collect() { this.reset(); for (const t of watchdog()?.topics ?? []) this.set({ topic: t.topic }, t.silenceMs / 1000); },
+      });
+      new Gauge({
+        name: 'cvp_watchdog_alarm', help: 'The watchdog\'s alarms: 1 while raised, 0 once cleared (silence:<topic>, run:<rule>)', labelNames: ['key'], registers,
+        collect() { this.reset(); for (const al of watchdog()?.alarms ?? []) this.set({ key: al.key }, al.raised ? 1 : 0); },
+      });
+    }
   }
 
   messageJudged(topic: string, verdict: 'valid' | 'rejected' | 'duplicate', code?: string): void {

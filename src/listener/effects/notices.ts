@@ -5,6 +5,8 @@ import { slackEscape } from '../intake/sanitize';
 export interface NoticeOptions {
   advisoryUrl?: string;
   channel?: string;
+  /** Slack can send CVP the clicks (its signing secret is configured): notices carry buttons. */
+  interactive?: boolean;
 }
 
 const ICON: Record<string, string> = { PASSED: ':white_check_mark:', FAILED: ':x:', ERROR: ':warning:', NEEDS_INSPECTION: ':mag:', INFO: ':information_source:' };
@@ -72,9 +74,9 @@ export function outcomeNotice(run: Run, outcome: string, buildUrl: string | unde
   const l = links(run.context, buildUrl, run.id, opts);
   const s = subject(run.context);
   const why = reason ? ` (${slackEscape(reason)})` : '';
-  return notice(run.channel ?? opts.channel,
+  return withBlocks(notice(run.channel ?? opts.channel,
     `${run.job} ${outcome} for ${s.text}${reason ? ` (${reason})` : ''} (${l.text})`,
-    `${ICON[outcome] ?? ':grey_question:'} *${slackEscape(run.job)}*: *${outcome}* for ${s.mrkdwn}${why}`, [], l.mrkdwn);
+    `${ICON[outcome] ?? ':grey_question:'} *${slackEscape(run.job)}*: *${outcome}* for ${s.mrkdwn}${why}`, [], l.mrkdwn), runButtons(run, outcome, opts));
 }
 
 /** A reply: a newer event for the same artifact took this run's place. */
@@ -119,11 +121,11 @@ export function decisionNotice(d: DecisionNoticeInput, opts: NoticeOptions): Not
   const action = d.simulated && d.decision === 'pass'
     ? 'Simulated event: CVP would have released this; nothing was released, whatever the knob says.'
     : `${ACTION_TEXT[d.action] ?? d.action}.${ask}`;
-  return notice(d.channel ?? opts.channel,
+  return withBlocks(notice(d.channel ?? opts.channel,
     `Gate ${d.changed ? 'changed to ' : ''}${verdict} for ${d.product}: ${s.text}. ${action} (${l.text}) Reasons: ${d.reasons.map((r) => `${r.testcase} ${r.item} ${r.outcome}`).join('; ')}`,
     `${icon} *Gate ${d.changed ? 'changed to ' : ''}${verdict}* for *${slackEscape(d.product)}*: ${s.mrkdwn}`,
     [lines.join('\n') || 'No results.', action],
-    l.mrkdwn || ' ');
+    l.mrkdwn || ' '), peopleDecisionBlocks(d, opts));
 }
 
 /** Slack's limits: a section's text, the blocks of one message, the top-level text. */
@@ -160,11 +162,112 @@ export interface ActionNoticeInput {
   what: string;
   who: string;
   at: number;
+  /** A waiver given: its notice carries a Revoke button. */
+  waiverId?: string;
 }
 
 /** A person acted (from Slack or the CLI): who, what, when, in the event's thread. */
 export function actionNotice(a: ActionNoticeInput, opts: NoticeOptions): Notice {
   const when = new Date(a.at).toISOString().replace('T', ' ').slice(0, 19);
-  return notice(a.channel ?? opts.channel, `${a.who} ${a.what} (${when} UTC)`, `:bust_in_silhouette: *${slackEscape(a.who)}* ${slackEscape(a.what, 1500)}`, [],
-    `${when} UTC`);
+  return withBlocks(notice(a.channel ?? opts.channel, `${a.who} ${a.what} (${when} UTC)`, `:bust_in_silhouette: *${slackEscape(a.who)}* ${slackEscape(a.what, 1500)}`, [],
+    `${when} UTC`), a.waiverId ? waiverButtons(a.waiverId, opts) : []);
+}
+
+/*
+ * People in the loop: buttons on the notices (only when Slack's signing secret is configured, so
+ * that their clicks can be verified), waivers shown, and the watchdog's notices.
+ */
+
+/** What a button asks for; its JSON is the button's `value` (at most 2,000 characters). */
+export type ButtonValue =
+  | { k: 'release' | 'hold'; p: string; t: string; a: string }
+  | { k: 'waive'; p: string; t: string; a: string; i: string; y: string; c: string; s?: string }
+  | { k: 'rerun'; r: string }
+  | { k: 'revoke'; w: string };
+
+/** Every button's action_id starts with this: a click on anything else is not CVP's. */
+export const ACTION_PREFIX = 'cvp.';
+const VALUE_MAX = 2000;
+const BUTTON_TEXT_MAX = 75;
+
+function plain(text: string, max: number): { type: 'plain_text'; text: string; emoji: boolean } {
+  return { type: 'plain_text', text: text.length > max ? `${text.slice(0, max - 1)}…` : text, emoji: true };
+}
+
+/** A button, or nothing when its value would be too long for Slack. */
+function button(actionId: string, text: string, value: ButtonValue, style?: 'primary' | 'danger', confirm?: { title: string; text: string; yes: string }): object | null {
+  const v = JSON.stringify(value);
+  if (v.length > VALUE_MAX) return null;
+  return {
+    type: 'button', action_id: `${ACTION_PREFIX}${actionId}`, text: plain(text, BUTTON_TEXT_MAX), value: v, ...(style ? { style } : {}),
+    ...(confirm ? { confirm: { title: plain(confirm.title, 100), text: { type: 'plain_text', text: confirm.text.slice(0, 300) }, confirm: plain(confirm.yes, 30), deny: plain('Cancel', 30) } } : {}),
+  };
+}
+
+function actionsBlock(blockId: string, elements: Array<object | null>): object[] {
+  const present = elements.filter((e): e is object => e !== null).slice(0, 25);
+  return present.length ? [{ type: 'actions', block_id: blockId, elements: present }] : [];
+}
+
+/** A notice with blocks added before its context line (the last block). */
+export function withBlocks(n: Notice, blocks: object[]): Notice {
+  if (!blocks.length) return n;
+  const last = n.blocks.length - 1;
+  return { ...n, blocks: [...n.blocks.slice(0, last), ...blocks, ...n.blocks.slice(last)] };
+}
+
+/** The waived reasons of a decision: who accepted which failing result, and why. */
+export function waivedBlocks(reasons: GateReason[]): object[] {
+  const waived = reasons.filter((r) => r.waived_by !== undefined).slice(0, 20);
+  if (!waived.length) return [];
+  const lines = waived.map((r) => `• ${slackEscape(r.testcase)} on ${slackEscape(r.item)}${r.scenario ? ` (${slackEscape(r.scenario)})` : ''}: ${r.outcome}, waived by ${slackEscape(r.waived_by ?? '')}${r.waiver_reason ? `: ${slackEscape(r.waiver_reason, 500)}` : ''}`);
+  return [{ type: 'section', text: { type: 'mrkdwn', text: `:memo: *Waived*\n${lines.join('\n')}` } }];
+}
+
+/**
+ * The decision's buttons: Release and Hold when a person decides (`off`) and the gate passed;
+ * Waive on each failing result that no waiver covers.
+ */
+export function decisionButtons(d: DecisionNoticeInput): object[] {
+  const c = d.context;
+  const gate = { p: d.product, t: c.artifactType, a: c.artifactId };
+  const blocks: object[] = [];
+  if (d.mode === 'off' && d.decision === 'pass') {
+    blocks.push(...actionsBlock('cvp.gate', [
+      button('release', 'Release', { k: 'release', ...gate }, 'primary',
+        { title: 'Release?', text: `Release ${d.product} ${c.artifactId}: CVP carries out the release action and says so in this thread.`, yes: 'Release' }),
+      button('hold', 'Hold', { k: 'hold', ...gate }, 'danger'),
+    ]));
+  }
+  const failing = d.reasons.filter((r) => !['PASSED', 'INFO'].includes(r.outcome) && r.waived_by === undefined);
+  blocks.push(...actionsBlock('cvp.waive', failing.map((r, i) => button(`waive.${i}`, `Waive ${r.testcase} on ${r.item}`,
+    { k: 'waive', ...gate, i: r.item, y: r.type, c: r.testcase, ...(r.scenario ? { s: r.scenario } : {}) }))));
+  return blocks;
+}
+
+/** The gate's decision with the waived reasons and, when people can act from Slack, its buttons. */
+export function peopleDecisionBlocks(d: DecisionNoticeInput, opts: NoticeOptions): object[] {
+  return [...waivedBlocks(d.reasons), ...(opts.interactive ? decisionButtons(d) : [])];
+}
+
+/** Rerun on a run that failed or errored, when people can act from Slack. */
+export function runButtons(run: Run, outcome: string, opts: NoticeOptions): object[] {
+  if (!opts.interactive || !['FAILED', 'ERROR'].includes(outcome)) return [];
+  return actionsBlock('cvp.run', [button('rerun', `Rerun ${run.job}`, { k: 'rerun', r: run.id }, undefined,
+    { title: 'Run it again?', text: `Trigger ${run.job} again for ${run.context.artifactId}; the new run reports as this one did.`, yes: 'Rerun' })]);
+}
+
+/** Revoke on the notice of a waiver just given. */
+export function waiverButtons(waiverId: string, opts: NoticeOptions): object[] {
+  if (!opts.interactive) return [];
+  return actionsBlock('cvp.waiver', [button('revoke', 'Revoke waiver', { k: 'revoke', w: waiverId }, 'danger',
+    { title: 'Revoke the waiver?', text: 'The gate counts the failing result again and decides anew.', yes: 'Revoke' })]);
+}
+
+/** The watchdog raised an alarm, or cleared one (raised at `raisedAt`). */
+export function alarmNotice(a: { key: string; raised: boolean; since: number; detail: string }, raisedAt: number | null, channel: string | undefined): Notice {
+  const when = new Date(a.since).toISOString().replace('T', ' ').slice(0, 19);
+  const head = a.raised ? `:rotating_light: *Watchdog*: ${slackEscape(a.detail, 1500)}` : `:white_check_mark: *Watchdog*: ${slackEscape(a.detail, 1500)}`;
+  const ago = !a.raised && raisedAt !== null ? `; the alarm had been raised at ${new Date(raisedAt).toISOString().replace('T', ' ').slice(0, 19)} UTC` : '';
+  return notice(channel, `Watchdog: ${a.detail} (${when} UTC${ago})`, head, [], `${slackEscape(a.key)} · ${when} UTC${ago}`);
 }

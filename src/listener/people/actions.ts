@@ -36,6 +36,8 @@ export interface ActionsDeps {
   /** Whether this actor may act on this product (Slack: its approvers); the CLI's user is trusted by its access to the journal. */
   allowed?: (product: string, actor: Actor) => Promise<boolean> | boolean;
   newId?: () => string;
+  /** Called after an action was recorded (the daemon wakes its loops: effects, a rerun, a gate to look at again). */
+  onRecorded?: () => void;
 }
 
 /** The run's plan again, under a new id: what a rerun starts. */
@@ -133,6 +135,7 @@ export class Actions {
     const notice = actionNotice({
       context: gate.context, channel: gate.channel, who: actor.who, at,
       what: `waived ${waiver.testcase} on ${waiver.item}${waiver.scenario ? ` (${waiver.scenario})` : ''}: ${waiver.reason} (waiver ${waiver.id})`,
+      waiverId: waiver.id,
     }, this.deps.notices);
     const change = this.say(gate.messageId, notice);
     change.touch.push({ item: item.item, type: item.type });
@@ -162,6 +165,7 @@ export class Actions {
     const a = record.action;
     if (status === 'duplicate') return { status, message: `${a.kind} ${a.gateKey ?? a.runId ?? a.waiverId ?? ''}: done already; nothing more was done`.replace(/\s+:/, ':') };
     this.deps.log.info({ action: a.kind, id: a.id, who: a.who, via: a.via, gate: a.gateKey, runId: a.runId, waiverId: a.waiverId }, 'action recorded');
+    this.deps.onRecorded?.();
     return { status: 'done', message: `${done} by ${a.who}`, action: a };
   }
 }
