@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { CommandExecutor } from '../adapters/command/command-executor';
 import { HttpIntake } from '../adapters/bus/http-intake';
+import { defaultConnectionLimits } from '../adapters/bus/connection-guard';
 import { StompBus } from '../adapters/bus/stomp-bus';
 import { JenkinsExecutor } from '../adapters/jenkins/jenkins-executor';
 import { PrintedResults } from '../adapters/resultsdb/printed-results';
@@ -123,6 +124,17 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
     host: config.intake?.host ?? '127.0.0.1',
     port: config.intake?.port ?? 8080,
     maxBodyBytes: config.intake?.max_body_bytes ?? 1024 * 1024,
+    maxDepth: config.limits?.max_depth ?? defaultParseLimits.maxDepth,
+    connections: {
+      maxConnections: config.intake?.max_connections ?? defaultConnectionLimits.maxConnections,
+      headersTimeoutMs: durationMs(config.intake?.headers_timeout, defaultConnectionLimits.headersTimeoutMs),
+      bodyTimeoutMs: durationMs(config.intake?.body_timeout, defaultConnectionLimits.bodyTimeoutMs),
+      idleTimeoutMs: durationMs(config.intake?.idle_timeout, defaultConnectionLimits.idleTimeoutMs),
+    },
+    admission: {
+      backlog: async () => (await journal.stats(clock.now())).backlog,
+      maxBacklog: config.intake?.max_backlog ?? 10_000,
+    },
     handle: (d) => late.core!.intake.processEvent(d),
     status: async (id) => { const s = await journal.eventStatus(id); return s ? eventView(s) : null; },
     ready: () => {

@@ -84,7 +84,10 @@ export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: str
   if (config.ci_messages && !config.bus) problems.push(`${at(['ci_messages'])}: CI messages need a bus section to be sent on`);
   if (config.pipeline_results && !config.bus) problems.push(`${at(['pipeline_results'])}: pipeline results arrive on the bus: add a bus section`);
   const intake = config.intake;
-  if (intake && intake.enabled !== false && intake.host && !isLoopback(intake.host) && !intake.token && !intake.hmac_secret) {
+  if (intake && intake.enabled !== false && intake.host !== undefined && !intake.host.trim()) {
+    problems.push(`${at(['intake', 'host'])}: empty (an unset or empty \${VAR}?), which would listen on every interface: write 127.0.0.1 for this machine only, or an address of this machine with intake.token`);
+  }
+  if (intake && intake.enabled !== false && intake.host?.trim() && !isLoopback(intake.host) && !intake.token && !intake.hmac_secret) {
     problems.push(`${at(['intake', 'host'])}: the intake listens beyond this machine (${intake.host}): set intake.token or intake.hmac_secret`);
   }
   const productNames = new Set<string>();

@@ -19,7 +19,21 @@ export interface BusConfig {
   prefetch?: number;
 }
 
-export interface IntakeConfig { host?: string; port?: number; enabled?: boolean; max_body_bytes?: number; token?: string; hmac_secret?: string }
+export interface IntakeConfig {
+  host?: string;
+  port?: number;
+  enabled?: boolean;
+  max_body_bytes?: number;
+  token?: string;
+  hmac_secret?: string;
+  /** Connections held at once; past it, the one idle longest makes room. */
+  max_connections?: number;
+  headers_timeout?: Duration;
+  body_timeout?: Duration;
+  idle_timeout?: Duration;
+  /** POST /events answers 429 while more runs than this wait to start. */
+  max_backlog?: number;
+}
 
 export interface JournalConfig {
   /** The SQLite file (the embedded default). */
