@@ -118,6 +118,8 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
     durationMs,
   });
   const router = new Router(rules, { maxParameterLength: config.limits?.max_parameter_length ?? 4096 });
+  // The reasons for an invalid message of a subscribed kind are then ready before the first one comes.
+  validator.warmReasons([...router.topics(), ...(config.pipeline_results?.topics ?? [])]);
   // The intake calls the core, which is made below; it only does so once the daemon has started.
   const late: { core?: Core } = {};
   const httpIntake = config.intake?.enabled === false ? undefined : new HttpIntake({

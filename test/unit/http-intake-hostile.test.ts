@@ -245,6 +245,19 @@ describe('the HTTP intake, against hostile clients', () => {
       expect(Date.now() - t).toBeLessThan(3_000);
       expect(reply).toMatch(/^HTTP\/1\.1 408 /);
     });
+
+    it('lets go of a timed-out client that never reads (no half-closed socket kept for it)', async () => {
+      const sockets: Socket[] = [];
+      for (let i = 0; i < 5; i++) {
+        const s = connect(port, '127.0.0.1', () => s.write('GET /healthz HTTP/1.1\r\nX-Slow: '));
+        s.on('error', () => undefined);
+        s.pause(); // never reads the answer, nor the end of the connection
+        sockets.push(s);
+      }
+      await eventually('connected', () => intake.guard.connections === 5);
+      await eventually('all let go', () => intake.guard.connections === 0, 5_000);
+      for (const s of sockets) s.destroy();
+    });
   });
 });
 

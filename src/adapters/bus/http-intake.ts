@@ -149,7 +149,10 @@ export class HttpIntake {
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (!socket.writable || err.code === 'ECONNRESET') { socket.destroy(); return; }
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      // Written, then closed at once (as Node's own handler does): a client that never reads would
+      // otherwise hold a half-closed socket, and its file descriptor, for as long as it likes.
+      socket.write(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.destroy();
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
