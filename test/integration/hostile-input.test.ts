@@ -117,6 +117,21 @@ describe('hostile input against the daemon', () => {
     }
   }, 180_000);
 
+  it('posts the first notice of a 40-image event, its image list cut to Slack\'s sizes', async () => {
+    const event = streamEvent('forty', 1) as { artifact: { images: Array<Record<string, string>> } };
+    const image = event.artifact.images[0];
+    event.artifact.images = Array.from({ length: 40 }, (_, i) => ({ ...image, name: `image-${i}`, nvr: `${'ansible-tower-container-with-a-long-name'.repeat(5)}-forty.${i}-1` }));
+    const client = await connectTestClient();
+    await sendWithReceipt(client, `/topic/${GROUP_QUEUED}`, JSON.stringify(event), { 'content-type': 'application/json' });
+    await disconnectTestClient(client);
+    const first = await eventually('the thread\'s first notice', () => f.slack.messages.find((m) => !m.thread_ts && m.text?.includes('forty-1')), 30_000);
+    const sections = (first.blocks ?? []).map((b) => (b as { text?: { text: string } }).text?.text ?? '');
+    expect(sections.every((t) => t.length <= 3_000)).toBe(true);
+    expect(sections.join('\n')).toMatch(/Images: .* and \d+ more/);
+    // The replies go into its thread.
+    await eventually('the outcome in the thread', () => f.slack.thread(first.ts).some((m) => m.text?.includes('PASSED')), 30_000);
+  }, 60_000);
+
   it('keeps answering /healthz within 100 ms while 20,000 slow connections come in, holding a bounded number of them', async () => {
     const pid = daemon.pid!;
     const fdsBefore = openFds(pid);

@@ -140,6 +140,8 @@ export class SlackStandIn extends HttpStandIn {
     const list = blocks as unknown[] | undefined;
     const wellFormed = (b: unknown) => typeof b === 'object' && b !== null && typeof (b as { type?: unknown }).type === 'string';
     if (list && (list.length > 50 || !list.every(wellFormed))) return { error: 'invalid_blocks' };
+    const refusal = sizeRefusal(text, list);
+    if (refusal) return { error: refusal };
     if (!text && !list?.length && !args.attachments) return { error: 'no_text' };
     return { ...(text !== undefined ? { text } : {}), ...(list?.length ? { blocks: list } : {}) };
   }
@@ -160,4 +162,17 @@ export class SlackStandIn extends HttpStandIn {
   private answer(body: Record<string, unknown>): Reply {
     return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, json: body };
   }
+}
+
+/**
+ * What Slack refuses for its size, for good (Block Kit reference, chat.postMessage docs): a section
+ * block's text over 3,000 characters or more than 50 blocks (invalid_blocks), a top-level text over
+ * 40,000 characters (msg_too_long).
+ */
+export function sizeRefusal(text: string | undefined, blocks: unknown[] | undefined): 'invalid_blocks' | 'msg_too_long' | null {
+  if (blocks && blocks.length > 50) return 'invalid_blocks';
+  const sectionText = (b: unknown) => (b as { type?: unknown; text?: { text?: unknown } }).type === 'section' ? (b as { text?: { text?: unknown } }).text?.text : undefined;
+  if (blocks?.some((b) => { const t = sectionText(b); return typeof t === 'string' && t.length > 3000; })) return 'invalid_blocks';
+  if (text !== undefined && text.length > 40_000) return 'msg_too_long';
+  return null;
 }
