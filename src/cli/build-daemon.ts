@@ -194,6 +194,8 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
       ? new Map([['jenkins', { ratePerSecond: config.jenkins.max_triggers_per_second, burst: defaultBurst(config.jenkins.max_triggers_per_second) }]])
       : undefined,
     maxInFlight: Object.fromEntries(config.rules.filter((r) => r.max_in_flight).map((r) => [r.name, r.max_in_flight!])),
+    // A job chosen by an expression must be one of its rule's jobs: else the run fails for good, said in its thread.
+    checkJob: async (_executor, job, run) => router.jobProblem(run.rule, job),
   });
   late.core = core;
   return { daemon: core.daemon, intake: httpIntake, bus, journalPath, metrics };

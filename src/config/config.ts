@@ -73,6 +73,10 @@ export interface RuleConfig {
   checks?: CheckConfig[];
   executor?: 'jenkins' | 'command';
   job: string;
+  /** The jobs a job expression (`job: "=..."`) may choose. */
+  jobs?: string[];
+  /** Or a regular expression the whole chosen name must match. */
+  job_pattern?: string;
   parameters?: Record<string, string>;
   timeout?: Duration;
   report: { testcase: string; per?: 'image' | 'artifact'; type?: string; rebuilt?: string; group?: boolean; docs?: string; scenario?: string };

@@ -3,6 +3,7 @@ import { JSONPath } from 'jsonpath-plus';
 import type { RuleConfig } from '../../config/config';
 import type { ReportItem, RunContext, RunPlan } from '../domain';
 import type { Expression } from './expression';
+import { chosenJobProblem, MAX_JOB_NAME, type JobChoice } from './job-names';
 import { artifactResultData } from './pipeline-results';
 import { boundParameter } from './sanitize';
 
@@ -16,6 +17,8 @@ export interface CompiledRule {
   parameters: Array<[string, Expression]>;
   /** The job's name, or the expression that names it. */
   job: { name: string } | { expression: Expression };
+  /** The jobs an expression may choose. */
+  jobChoice?: JobChoice;
   /** Over each image of a group: false, null or empty means it was not rebuilt. */
   rebuilt?: Expression;
   /** What makes two events "the same artifact": a newer one supersedes the older one's run. */
@@ -37,7 +40,7 @@ function asString(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
+  return JSON.stringify(v) ?? '';
 }
 
 /**
@@ -45,6 +48,16 @@ function asString(v: unknown): string {
  * regular expression must be found in it (a search, not a full match). All checks must hold.
  */
 export function checkHolds(event: unknown, check: { field: string; expected: RegExp }): boolean {
+  try {
+    return evaluateCheck(event, check);
+  } catch {
+    // A path or filter that throws on this event (a method of a value that is not there, ...) is a
+    // check that does not hold, as in the Jenkins trigger: never a message that cannot be judged.
+    return false;
+  }
+}
+
+function evaluateCheck(event: unknown, check: { field: string; expected: RegExp }): boolean {
   const found = JSONPath({ path: check.field, json: event as object, wrap: true }) as unknown[];
   if (!found.length) return false;
   const value = found.length === 1 ? found[0] : found;
@@ -105,12 +118,34 @@ function truthyScratch(v: unknown): boolean {
   return v === true || (typeof v === 'string' && v.toLowerCase() === 'true');
 }
 
+/** The name an expression gives, as text, bounded: '' when it throws (which no job name is). */
+function chosenJob(expression: Expression, event: Json): string {
+  try {
+    return asString(expression.evaluate(event)).slice(0, MAX_JOB_NAME + 1);
+  } catch {
+    return '';
+  }
+}
+
 /** Turns a valid event into the runs its matching rules ask for. Pure: no I/O, ids aside. */
 export class Router {
   private readonly newId: () => string;
+  private readonly byName: Map<string, CompiledRule>;
 
   constructor(private readonly rules: CompiledRule[], private readonly opts: RouterOptions) {
     this.newId = opts.newId ?? randomUUID;
+    this.byName = new Map(rules.map((r) => [r.config.name, r]));
+  }
+
+  /**
+   * Why a run of this rule cannot start the job it names, or null: a job chosen by an expression
+   * must be a valid name among the rule's jobs (or match its job_pattern). The dispatcher asks
+   * before the first build (its checkJob), and fails the run for good with this reason.
+   */
+  jobProblem(ruleName: string, job: string): string | null {
+    const rule = this.byName.get(ruleName);
+    if (!rule || 'name' in rule.job) return null;
+    return chosenJobProblem(job, rule.jobChoice ?? {});
   }
 
   topics(): string[] {
@@ -125,7 +160,7 @@ export class Router {
       for (const [name, expr] of rule.parameters) {
         parameters[name] = boundParameter(asString(expr.evaluate(event)), this.opts.maxParameterLength);
       }
-      const job = 'name' in rule.job ? rule.job.name : asString(rule.job.expression.evaluate(event));
+      const job = 'name' in rule.job ? rule.job.name : chosenJob(rule.job.expression, event);
       const { items, notRebuilt, groupItem } = reportItems(rule, event);
       const context = contextOf(topic, event, messageId);
       const supersedeKey = rule.supersede ? asString(rule.supersede.evaluate(event)) : '';
