@@ -133,6 +133,7 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
       bodyTimeoutMs: durationMs(config.intake?.body_timeout, defaultConnectionLimits.bodyTimeoutMs),
       idleTimeoutMs: durationMs(config.intake?.idle_timeout, defaultConnectionLimits.idleTimeoutMs),
     },
+    allowedHosts: config.intake?.allowed_hosts,
     admission: {
       backlog: async () => (await journal.stats(clock.now())).backlog,
       maxBacklog: config.intake?.max_backlog ?? 10_000,

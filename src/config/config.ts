@@ -33,6 +33,8 @@ export interface IntakeConfig {
   idle_timeout?: Duration;
   /** POST /events answers 429 while more runs than this wait to start. */
   max_backlog?: number;
+  /** Host header values a loopback intake answers to besides 127.0.0.1, localhost and [::1] (a reverse proxy's). */
+  allowed_hosts?: string[];
 }
 
 export interface JournalConfig {

@@ -163,6 +163,19 @@ describe('the HTTP intake, against hostile clients', () => {
       expect((await call(port, { path: '/events/known' })).status).toBe(200);
     });
 
+    it('answers the Host names it is told of (a reverse proxy\'s), bare or with its port', async () => {
+      await intake.stop();
+      await start({ allowedHosts: ['cvp.example.com', 'proxy.example.com:8443'] });
+      for (const host of ['cvp.example.com', `cvp.example.com:${port}`, 'proxy.example.com:8443']) {
+        expect({ host, status: (await call(port, { path: '/healthz', headers: { host } })).status }).toEqual({ host, status: 200 });
+      }
+      for (const host of ['proxy.example.com', 'cvp.example.com.attacker.example', 'example.com']) {
+        expect({ host, status: (await call(port, { path: '/healthz', headers: { host } })).status }).toEqual({ host, status: 403 });
+      }
+      const fromProxyPage = await call(port, { method: 'POST', path: '/events', headers: { host: 'cvp.example.com', 'content-type': 'application/json', origin: 'https://cvp.example.com' }, body: EVENT });
+      expect(fromProxyPage.status).toBe(202);
+    });
+
     it('answers 400, not 500, to malformed targets and to bodies nested too deep', async () => {
       expect((await call(port, { path: '/events/%E0%A4%A' })).status).toBe(400);
       expect((await call(port, { path: '/events/%' })).status).toBe(400);

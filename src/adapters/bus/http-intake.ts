@@ -33,6 +33,8 @@ export interface HttpIntakeOptions {
   auth?: { token?: string; hmacSecret?: string };
   onUnauthorized?: (path: string) => void;
   connections?: Partial<ConnectionLimits>;
+  /** Host header values a loopback intake answers to besides its loopback names (a reverse proxy's). */
+  allowedHosts?: string[];
   admission?: Admission;
   log: Logger;
   now?: () => number;
@@ -160,7 +162,7 @@ export class HttpIntake {
       server.listen({ port: this.opts.port, host: this.opts.host, backlog: 511 }, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
-    this.origin = new LoopbackOrigin(port, [this.opts.host]);
+    this.origin = new LoopbackOrigin(port, [this.opts.host, ...(this.opts.allowedHosts ?? [])]);
     this.opts.log.info({ url: this.url() }, 'HTTP intake listening');
   }
 

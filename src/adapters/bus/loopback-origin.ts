@@ -9,10 +9,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 export class LoopbackOrigin {
   private readonly hosts: Set<string>;
 
-  /** `names`: the host names this intake answers to besides 127.0.0.1, localhost and [::1]. */
+  /**
+   * `names`: what else Host may say (a reverse proxy's own name): `name:port` as it is, a bare name
+   * with or without the intake's port.
+   */
   constructor(port: number, names: string[] = []) {
-    const bare = ['127.0.0.1', 'localhost', '[::1]', ...names.map((n) => (n.includes(':') && !n.startsWith('[') ? `[${n}]` : n).toLowerCase())];
-    this.hosts = new Set(bare.flatMap((h) => (port === 80 ? [h, `${h}:80`] : [`${h}:${port}`])));
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'];
+    const bracket = (n: string) => (n.split(':').length > 2 && !n.startsWith('[') ? `[${n}]` : n).toLowerCase();
+    const withPort = (h: string) => (port === 80 ? [h, `${h}:80`] : [`${h}:${port}`]);
+    this.hosts = new Set([
+      ...loopback.flatMap(withPort),
+      ...names.map(bracket).flatMap((n) => (/:\d+$/.test(n) ? [n] : [n, ...withPort(n)])),
+    ]);
   }
 
   /** Why the request is refused, or null. `checkHost`: only a loopback listener checks Host. */
