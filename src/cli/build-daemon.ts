@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { CommandExecutor } from '../adapters/command/command-executor';
 import { HttpIntake } from '../adapters/bus/http-intake';
+import { defaultConnectionLimits } from '../adapters/bus/connection-guard';
 import { StompBus } from '../adapters/bus/stomp-bus';
 import { JenkinsExecutor } from '../adapters/jenkins/jenkins-executor';
 import { PrintedResults } from '../adapters/resultsdb/printed-results';
@@ -129,10 +130,24 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
     durationMs,
   });
   const router = new Router(rules, { maxParameterLength: config.limits?.max_parameter_length ?? 4096 });
+  // The reasons for an invalid message of a subscribed kind are then ready before the first one comes.
+  validator.warmReasons([...router.topics(), ...(config.pipeline_results?.topics ?? [])]);
   const httpIntake = config.intake?.enabled === false ? undefined : new HttpIntake({
     host: config.intake?.host ?? '127.0.0.1',
     port: config.intake?.port ?? 8080,
     maxBodyBytes: config.intake?.max_body_bytes ?? 1024 * 1024,
+    maxDepth: config.limits?.max_depth ?? defaultParseLimits.maxDepth,
+    connections: {
+      maxConnections: config.intake?.max_connections ?? defaultConnectionLimits.maxConnections,
+      headersTimeoutMs: durationMs(config.intake?.headers_timeout, defaultConnectionLimits.headersTimeoutMs),
+      bodyTimeoutMs: durationMs(config.intake?.body_timeout, defaultConnectionLimits.bodyTimeoutMs),
+      idleTimeoutMs: durationMs(config.intake?.idle_timeout, defaultConnectionLimits.idleTimeoutMs),
+    },
+    allowedHosts: config.intake?.allowed_hosts,
+    admission: {
+      backlog: async () => (await journal.stats(clock.now())).backlog,
+      maxBacklog: config.intake?.max_backlog ?? 10_000,
+    },
     handle: (d) => late.core!.intake.processEvent(d),
     status: async (id) => { const s = await journal.eventStatus(id); return s ? eventView(s) : null; },
     ready: () => {
@@ -200,7 +215,9 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
       }
     },
     // A job named by an expression is checked when first used, once per job and parameters.
-    checkJob: (executor, job, run) => checkedJobs.refusal(run.executor, executor, job, Object.keys(run.parameters)),
+    // A job chosen by an expression must be one of its rule's jobs (else the run fails for good, said in
+    // its thread); and a job is read in Jenkins when first used (once per job and parameters).
+    checkJob: async (executor, job, run) => router.jobProblem(run.rule, job) ?? checkedJobs.refusal(run.executor, executor, job, Object.keys(run.parameters)),
     triggerRate: config.jenkins?.max_triggers_per_second
       ? new Map([['jenkins', { ratePerSecond: config.jenkins.max_triggers_per_second, burst: defaultBurst(config.jenkins.max_triggers_per_second) }]])
       : undefined,

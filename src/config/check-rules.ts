@@ -1,13 +1,30 @@
 import { lookupProblems } from '../listener/dispatch/lookups';
 import { checkProblems } from '../listener/intake/checks/jms-check';
 import { expressionError } from '../listener/intake/expression';
+import { inheritedNames, jobNameProblem } from '../listener/intake/job-names';
 import type { CvpConfig } from './config';
 
 type Where = (path: Array<string | number>, key?: string) => string;
 
-/** The parser the core compiles rules with, so a config that passes the check always compiles. */
+/**
+ * The parser the core compiles rules with, so a config that passes the check always compiles; and
+ * no name every JavaScript object has (the library looks fields up with obj[name]).
+ */
 export function jmespathError(expr: string): string | null {
-  return expressionError(expr);
+  const err = expressionError(expr);
+  if (err) return `does not parse: ${err}`;
+  const inherited = inheritedNames(expr);
+  return inherited.length ? `names ${inherited.join(', ')}, which every JavaScript object has: such a lookup would not read the event` : null;
+}
+
+/** A rule's job_pattern is CVP's own (a JavaScript regular expression over a short job name). */
+function regexError(source: string): string | null {
+  try {
+    new RegExp(source);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 export function isLoopback(host: string): boolean {
@@ -42,27 +59,31 @@ export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: str
     }
     for (const [name, expr] of Object.entries(rule.parameters ?? {})) {
       const err = jmespathError(expr);
-      if (err) problems.push(`${at([...base, 'parameters', name])}: JMESPath ${expr} does not parse: ${err}`);
-    }
-    if (rule.job.startsWith('=')) {
-      const err = jmespathError(rule.job.slice(1));
-      if (err) problems.push(`${at([...base, 'job'])}: JMESPath ${rule.job.slice(1)} does not parse: ${err}`);
+      if (err) problems.push(`${at([...base, 'parameters', name])}: JMESPath ${expr} ${err}`);
     }
     const executor = rule.executor ?? (config.jenkins ? 'jenkins' : 'command');
+    if (rule.job.startsWith('=')) {
+      const err = jmespathError(rule.job.slice(1));
+      if (err) problems.push(`${at([...base, 'job'])}: JMESPath ${rule.job.slice(1)} ${err}`);
+      problems.push(...jobChoiceProblems(rule, executor, config, base, at));
+    } else {
+      if (rule.jobs) problems.push(`${at([...base, 'jobs'])}: only for a job chosen by an expression (job: "=..."); this rule's job is ${rule.job}`);
+      if (rule.job_pattern !== undefined) problems.push(`${at([...base, 'job_pattern'])}: only for a job chosen by an expression (job: "=..."); this rule's job is ${rule.job}`);
+    }
     if (executor === 'jenkins' && !config.jenkins) problems.push(`${at([...base], 'job')}: runs on jenkins, but there is no jenkins section`);
     if (executor === 'command') {
       if (!config.command) problems.push(`${at([...base], 'job')}: runs on the command executor, but there is no command section`);
-      else if (!rule.job.startsWith('=') && !config.command.jobs[rule.job]) {
+      else if (!rule.job.startsWith('=') && !Object.hasOwn(config.command.jobs, rule.job)) {
         problems.push(`${at([...base, 'job'])}: command.jobs has no job named "${rule.job}" (known: ${Object.keys(config.command.jobs).join(', ')})`);
       }
     }
     if (rule.report.rebuilt) {
       const err = jmespathError(rule.report.rebuilt);
-      if (err) problems.push(`${at([...base, 'report', 'rebuilt'])}: JMESPath ${rule.report.rebuilt} does not parse: ${err}`);
+      if (err) problems.push(`${at([...base, 'report', 'rebuilt'])}: JMESPath ${rule.report.rebuilt} ${err}`);
     }
     if (typeof rule.supersede === 'string') {
       const err = jmespathError(rule.supersede);
-      if (err) problems.push(`${at([...base, 'supersede'])}: JMESPath ${rule.supersede} does not parse: ${err}`);
+      if (err) problems.push(`${at([...base, 'supersede'])}: JMESPath ${rule.supersede} ${err}`);
     }
     if (rule.product && !(config.products ?? []).some((p) => p.name === rule.product)) {
       problems.push(`${at([...base, 'product'])}: no product named "${rule.product}" in products (known: ${(config.products ?? []).map((p) => p.name).join(', ') || 'none'})`);
@@ -77,7 +98,10 @@ export function checkRules(config: CvpConfig, at: Where, knowsTopic: (topic: str
   if (config.ci_messages && !config.bus) problems.push(`${at(['ci_messages'])}: CI messages need a bus section to be sent on`);
   if (config.pipeline_results && !config.bus) problems.push(`${at(['pipeline_results'])}: pipeline results arrive on the bus: add a bus section`);
   const intake = config.intake;
-  if (intake && intake.enabled !== false && intake.host && !isLoopback(intake.host) && !intake.token && !intake.hmac_secret) {
+  if (intake && intake.enabled !== false && intake.host !== undefined && !intake.host.trim()) {
+    problems.push(`${at(['intake', 'host'])}: empty (an unset or empty \${VAR}?), which would listen on every interface: write 127.0.0.1 for this machine only, or an address of this machine with intake.token`);
+  }
+  if (intake && intake.enabled !== false && intake.host?.trim() && !isLoopback(intake.host) && !intake.token && !intake.hmac_secret) {
     problems.push(`${at(['intake', 'host'])}: the intake listens beyond this machine (${intake.host}): set intake.token or intake.hmac_secret`);
   }
   const productNames = new Set<string>();
@@ -113,5 +137,26 @@ function checkPeople(config: CvpConfig, at: Where): string[] {
     }
   }
   if (config.watchdog?.channel && !slack) problems.push(`${at(['watchdog', 'channel'])}: the watchdog's notices go to Slack: add a slack section`);
+  return problems;
+}
+
+/** A job expression can name any job: the rule must say which it may choose, each a valid name. */
+function jobChoiceProblems(rule: CvpConfig['rules'][number], executor: string, config: CvpConfig, base: Array<string | number>, at: Where): string[] {
+  const problems: string[] = [];
+  if (!rule.jobs && rule.job_pattern === undefined) {
+    problems.push(`${at([...base, 'job'])}: an expression can name any job: list the jobs it may choose in jobs: [...]${executor === 'jenkins' ? ' (or a job_pattern: they must match)' : ''}`);
+  }
+  (rule.jobs ?? []).forEach((job, j) => {
+    const invalid = jobNameProblem(job);
+    if (invalid) problems.push(`${at([...base, 'jobs', j])}: ${invalid}`);
+    else if (executor === 'command' && config.command && !Object.hasOwn(config.command.jobs, job)) {
+      problems.push(`${at([...base, 'jobs', j])}: command.jobs has no job named "${job}" (known: ${Object.keys(config.command.jobs).join(', ')})`);
+    }
+  });
+  if (rule.job_pattern !== undefined) {
+    const reErr = regexError(rule.job_pattern);
+    if (reErr) problems.push(`${at([...base, 'job_pattern'])}: regular expression does not compile: ${reErr}`);
+    if (executor === 'command') problems.push(`${at([...base, 'job_pattern'])}: the command executor runs only the jobs of command.jobs: list them in jobs: [...]`);
+  }
   return problems;
 }

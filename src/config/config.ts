@@ -19,7 +19,23 @@ export interface BusConfig {
   prefetch?: number;
 }
 
-export interface IntakeConfig { host?: string; port?: number; enabled?: boolean; max_body_bytes?: number; token?: string; hmac_secret?: string }
+export interface IntakeConfig {
+  host?: string;
+  port?: number;
+  enabled?: boolean;
+  max_body_bytes?: number;
+  token?: string;
+  hmac_secret?: string;
+  /** Connections held at once; past it, the one idle longest makes room. */
+  max_connections?: number;
+  headers_timeout?: Duration;
+  body_timeout?: Duration;
+  idle_timeout?: Duration;
+  /** POST /events answers 429 while more runs than this wait to start. */
+  max_backlog?: number;
+  /** Host header values a loopback intake answers to besides 127.0.0.1, localhost and [::1] (a reverse proxy's). */
+  allowed_hosts?: string[];
+}
 
 export interface JournalConfig {
   /** The SQLite file (the embedded default). */
@@ -102,6 +118,10 @@ export interface RuleConfig {
   checks?: CheckConfig[];
   executor?: 'jenkins' | 'command';
   job: string;
+  /** The jobs a job expression (`job: "=..."`) may choose. */
+  jobs?: string[];
+  /** Or a regular expression the whole chosen name must match. */
+  job_pattern?: string;
   parameters?: Record<string, string>;
   ci_message?: CiMessageConfig;
   lookups?: LookupConfig[];

@@ -8,6 +8,7 @@ import { schemasDir } from '../paths';
 import { readableErrors } from '../validator/readable-errors';
 import type { CvpConfig, LoadedConfig } from './config';
 import { checkRules } from './check-rules';
+import { Redactor } from './redactor';
 
 export type Env = Record<string, string | undefined>;
 
@@ -68,10 +69,21 @@ function lookup(name: string, env: Env): { value?: string; problem?: string } {
 /** Keys whose values are secrets: they must come from the environment, and are never printed. */
 export const SECRET_KEYS = new Set(['token', 'passcode', 'passphrase', 'hmac_secret', 'signing_secret']);
 
+/** Values an error message must not show: secrets, and whatever came from the environment. */
+interface Sensitive {
+  /** Values of secret keys (from the environment or written in the file). */
+  secrets: string[];
+  /** Strings in which a ${VAR} was replaced. */
+  fromEnv: Set<string>;
+}
+
+function underSecretKey(path: PathSeg[]): boolean {
+  return path.some((seg) => typeof seg === 'string' && SECRET_KEYS.has(seg));
+}
+
 /** Replaces ${VAR} in every string; a variable that is not set is an error at its key, not an empty secret. */
-function substitute(value: unknown, env: Env, path: PathSeg[], problems: Array<{ path: PathSeg[]; message: string }>, secrets: string[]): unknown {
+function substitute(value: unknown, env: Env, path: PathSeg[], problems: Array<{ path: PathSeg[]; message: string }>, sensitive: Sensitive): unknown {
   if (typeof value === 'string') {
-    const key = path[path.length - 1];
     const out = value.replace(VAR, (_all, name: string) => {
       const v = lookup(name, env);
       if (v.problem !== undefined) {
@@ -80,13 +92,17 @@ function substitute(value: unknown, env: Env, path: PathSeg[], problems: Array<{
       }
       return v.value!;
     });
-    if (typeof key === 'string' && SECRET_KEYS.has(key) && out) secrets.push(out);
+    VAR.lastIndex = 0;
+    if (out !== value && out) sensitive.fromEnv.add(out);
+    if (underSecretKey(path) && out) sensitive.secrets.push(out);
     return out;
   }
-  if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, [...path, i], problems, secrets));
+  // A secret written as a number (or anything else) is as secret: never shown in an error.
+  if (underSecretKey(path) && (typeof value === 'number' || typeof value === 'boolean')) sensitive.secrets.push(String(value));
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, [...path, i], problems, sensitive));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, env, [...path, k], problems, secrets);
+    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, env, [...path, k], problems, sensitive);
     return out;
   }
   return value;
@@ -119,14 +135,28 @@ function pointerToPath(pointer: string): PathSeg[] {
   return pointer.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
 }
 
-function schemaProblems(errors: ErrorObject[], data: unknown, loc: ConfigLocator): string[] {
+function valueAtPath(data: unknown, path: PathSeg[]): unknown {
+  let cur = data;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, seg)) return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}
+
+function schemaProblems(errors: ErrorObject[], data: unknown, loc: ConfigLocator, sensitive: Sensitive): string[] {
   // oneOf/anyOf branches repeat each other; keep the clearest line per location.
   const lines: string[] = [];
   for (const e of errors) {
-    const text = readableErrors([e], data)[0];
+    let text = readableErrors([e], data)[0];
     if (!text) continue;
     const p = e.params as Record<string, unknown>;
     const path = pointerToPath(e.instancePath);
+    const value = valueAtPath(data, path);
+    if (underSecretKey(path) || (typeof value === 'string' && (sensitive.fromEnv.has(value) || sensitive.secrets.includes(value)))) {
+      // What was found is a secret, or came from the environment (which holds secrets): not shown.
+      text = text.replace(/, found .*$/s, ', found a value not shown here (a secret, or from the environment)');
+    }
     const key = e.keyword === 'required' ? String(p.missingProperty)
       : e.keyword === 'additionalProperties' ? String(p.additionalProperty) : undefined;
     const where = key !== undefined && e.keyword === 'additionalProperties' ? loc.at(path, key) : loc.at(path);
@@ -156,8 +186,9 @@ export function parseConfig(text: string, file: string, env: Env, knowsTopic: (t
   const loc = new ConfigLocator(file, doc, lines);
   const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
   const subst: Array<{ path: PathSeg[]; message: string }> = [];
-  const secrets: string[] = [];
-  const data = substitute(raw, env, [], subst, secrets);
+  const sensitive: Sensitive = { secrets: [], fromEnv: new Set() };
+  const data = substitute(raw, env, [], subst, sensitive);
+  const secrets = sensitive.secrets;
   const problems = subst.map((p) => `${loc.at(p.path)}: ${p.message}`);
   if (!(raw as { allow_inline_secrets?: boolean } | null)?.allow_inline_secrets) {
     const inline: PathSeg[][] = [];
@@ -171,12 +202,14 @@ export function parseConfig(text: string, file: string, env: Env, knowsTopic: (t
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     problems.push(`${file}:1:1: (top level): expected a mapping of settings, found ${data === null ? 'an empty file' : typeof data}`);
   } else if (!validate(data)) {
-    problems.push(...schemaProblems(validate.errors ?? [], data, loc));
+    problems.push(...schemaProblems(validate.errors ?? [], data, loc, sensitive));
   } else {
     problems.push(...checkRules(data as CvpConfig, (path, key) => loc.at(path, key), knowsTopic));
   }
   if (problems.length) {
-    throw permanentError('CONFIG_INVALID', `${file}: the configuration has ${problems.length} problem(s)`, problems);
+    // Whatever a check printed, a secret's value is blanked out of it.
+    const redactor = new Redactor(secrets);
+    throw permanentError('CONFIG_INVALID', `${file}: the configuration has ${problems.length} problem(s)`, problems.map((p) => redactor.redact(p)));
   }
   return { config: data as CvpConfig, file, dir: dirname(resolve(file)), secrets: [...new Set(secrets)], at: (path, key) => loc.at(path, key) };
 }

@@ -62,6 +62,9 @@ export function readableErrors(errors: ErrorObject[] | null | undefined, data: u
       case 'minItems':
         lines.add(`${at}: expected at least ${String(p.limit)} item(s), found ${describe(found)}`);
         break;
+      case 'maxItems':
+        lines.add(`${at}: expected at most ${String(p.limit)} item(s), found ${describe(found)}`);
+        break;
       case 'minLength':
         lines.add(`${at}: expected at least ${String(p.limit)} character(s), found ${describe(found)}`);
         break;

@@ -41,7 +41,7 @@ export class CommandExecutor implements Executor {
   }
 
   async trigger(job: string, parameters: Record<string, string>, runId: string): Promise<BuildRef> {
-    const def = this.opts.jobs[job];
+    const def = Object.hasOwn(this.opts.jobs, job) ? this.opts.jobs[job] : undefined;
     if (!def) throw permanentError('JOB_NOT_FOUND', `no command job named ${job} (known: ${Object.keys(this.opts.jobs).join(', ')})`);
     const program = isAbsolute(def.run) ? def.run : resolve(this.opts.baseDir, def.run);
     const { log, exit } = this.paths(runId);

@@ -5,6 +5,7 @@ import { CheckDocument, checksHold, type CompiledCheck } from './checks/jms-chec
 import { ciMessageSpec, ciMessageText } from './ci-message';
 import type { Expression } from './expression';
 import { type LookupSpec, planLookups } from '../dispatch/lookups';
+import { chosenJobProblem, MAX_JOB_NAME, type JobChoice } from './job-names';
 import { artifactResultData } from './pipeline-results';
 import { isSimulated } from './simulated';
 import { boundParameter } from './sanitize';
@@ -20,6 +21,8 @@ export interface CompiledRule {
   parameters: Array<[string, Expression]>;
   /** The job's name, or the expression that names it. */
   job: { name: string } | { expression: Expression };
+  /** The jobs an expression may choose. */
+  jobChoice?: JobChoice;
   /** Over each image of a group: false, null or empty means it was not rebuilt. */
   rebuilt?: Expression;
   /** What makes two events "the same artifact": a newer one supersedes the older one's run. */
@@ -43,7 +46,7 @@ function asString(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
+  return JSON.stringify(v) ?? '';
 }
 
 /**
@@ -52,6 +55,19 @@ function asString(v: unknown): string {
  */
 export function checkHolds(doc: CheckDocument, checks: readonly CompiledCheck[]): boolean {
   return checksHold(checks, doc);
+}
+
+/**
+ * An expression over event data, which may not have the shape it expects (a function given a
+ * string): `fallback` then, as for a field that is not there. A message is never left unjudged, and
+ * redelivered for ever, because one rule's expression cannot read it.
+ */
+function evaluateOn(expr: Expression, data: unknown, fallback: unknown): unknown {
+  try {
+    return expr.evaluate(data);
+  } catch {
+    return fallback;
+  }
 }
 
 function contextOf(topic: string, event: Json, messageId: string): RunContext {
@@ -87,7 +103,7 @@ function reportItems(compiled: CompiledRule, event: Json): Items {
           brew_task_id: asString(img.id), issuer: asString(img.issuer),
         },
       };
-      const rebuilt = compiled.rebuilt ? compiled.rebuilt.evaluate(img) : true;
+      const rebuilt = compiled.rebuilt ? evaluateOn(compiled.rebuilt, img, true) : true;
       (rebuilt === null || rebuilt === false || rebuilt === '' ? notRebuilt : items).push(item);
     }
     const groupItem: ReportItem | undefined = rule.report.group === false ? undefined : {
@@ -107,12 +123,34 @@ function truthyScratch(v: unknown): boolean {
   return v === true || (typeof v === 'string' && v.toLowerCase() === 'true');
 }
 
+/** The name an expression gives, as text, bounded: '' when it throws (which no job name is). */
+function chosenJob(expression: Expression, event: Json): string {
+  try {
+    return asString(expression.evaluate(event)).slice(0, MAX_JOB_NAME + 1);
+  } catch {
+    return '';
+  }
+}
+
 /** Turns a valid event into the runs its matching rules ask for. Pure: no I/O, ids aside. */
 export class Router {
   private readonly newId: () => string;
+  private readonly byName: Map<string, CompiledRule>;
 
   constructor(private readonly rules: CompiledRule[], private readonly opts: RouterOptions) {
     this.newId = opts.newId ?? randomUUID;
+    this.byName = new Map(rules.map((r) => [r.config.name, r]));
+  }
+
+  /**
+   * Why a run of this rule cannot start the job it names, or null: a job chosen by an expression
+   * must be a valid name among the rule's jobs (or match its job_pattern). The dispatcher asks
+   * before the first build (its checkJob), and fails the run for good with this reason.
+   */
+  jobProblem(ruleName: string, job: string): string | null {
+    const rule = this.byName.get(ruleName);
+    if (!rule || 'name' in rule.job) return null;
+    return chosenJobProblem(job, rule.jobChoice ?? {});
   }
 
   topics(): string[] {
@@ -141,15 +179,15 @@ export class Router {
     for (const rule of matching) {
       const parameters: Record<string, string> = {};
       for (const [name, expr] of rule.parameters) {
-        parameters[name] = boundParameter(asString(expr.evaluate(event)), this.opts.maxParameterLength);
+        parameters[name] = boundParameter(asString(evaluateOn(expr, event, null)), this.opts.maxParameterLength);
       }
       // The whole event, under the rule's own limit rather than max_parameter_length.
       const ci = ciMessageSpec(rule.config.ci_message);
       if (ci) parameters[ci.name] = ciMessageText(event, body);
-      const job = 'name' in rule.job ? rule.job.name : asString(rule.job.expression.evaluate(event));
+      const job = 'name' in rule.job ? rule.job.name : chosenJob(rule.job.expression, event);
       const { items, notRebuilt, groupItem } = reportItems(rule, event);
       const context = contextOf(topic, event, messageId);
-      const supersedeKey = rule.supersede ? asString(rule.supersede.evaluate(event)) : '';
+      const supersedeKey = rule.supersede ? asString(evaluateOn(rule.supersede, event, null)) : '';
       plans.push({
         id: this.newId(),
         rule: rule.config.name,

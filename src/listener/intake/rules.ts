@@ -29,6 +29,7 @@ export function compileRules(rules: RuleConfig[], d: RuleDefaults): CompiledRule
     checks: (r.checks ?? []).map(compileCheck),
     parameters: Object.entries(r.parameters ?? {}).map(([name, expr]) => [name, compileExpression(expr)] as [string, ReturnType<typeof compileExpression>]),
     job: r.job.startsWith('=') ? { expression: compileExpression(r.job.slice(1)) } : { name: r.job },
+    ...(r.job.startsWith('=') ? { jobChoice: { jobs: r.jobs, pattern: r.job_pattern === undefined ? undefined : new RegExp(r.job_pattern) } } : {}),
     ...(r.report.rebuilt ? { rebuilt: compileExpression(r.report.rebuilt) } : {}),
     ...(r.supersede ? { supersede: compileExpression(r.supersede === true ? DEFAULT_SUPERSEDE_KEY : r.supersede) } : {}),
     ...(r.lookups?.length ? { lookups: r.lookups.map(compileLookup) } : {}),
