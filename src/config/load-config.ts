@@ -8,6 +8,7 @@ import { schemasDir } from '../paths';
 import { readableErrors } from '../validator/readable-errors';
 import type { CvpConfig, LoadedConfig } from './config';
 import { checkRules } from './check-rules';
+import { checkJournal, journalUrlSecrets } from './check-journal';
 
 export type Env = Record<string, string | undefined>;
 
@@ -57,7 +58,7 @@ function lookup(name: string, env: Env): { value?: string; problem?: string } {
 }
 
 /** Keys whose values are secrets: they must come from the environment, and are never printed. */
-export const SECRET_KEYS = new Set(['token', 'passcode', 'passphrase', 'hmac_secret']);
+export const SECRET_KEYS = new Set(['token', 'passcode', 'passphrase', 'hmac_secret', 'password']);
 
 /** Replaces ${VAR} in every string; a variable that is not set is an error at its key, not an empty secret. */
 function substitute(value: unknown, env: Env, path: PathSeg[], problems: Array<{ path: PathSeg[]; message: string }>, secrets: string[]): unknown {
@@ -163,6 +164,8 @@ export function parseConfig(text: string, file: string, env: Env, knowsTopic: (t
     problems.push(...schemaProblems(validate.errors ?? [], data, loc));
   } else {
     problems.push(...checkRules(data as CvpConfig, (path, key) => loc.at(path, key), knowsTopic));
+    problems.push(...checkJournal(raw, data as CvpConfig, (path, key) => loc.at(path, key), Boolean((raw as { allow_inline_secrets?: boolean }).allow_inline_secrets)));
+    secrets.push(...journalUrlSecrets(data as CvpConfig));
   }
   if (problems.length) {
     throw permanentError('CONFIG_INVALID', `${file}: the configuration has ${problems.length} problem(s)`, problems);
