@@ -91,6 +91,9 @@ export async function migrateJournal(sqlitePath: string, target: PgJournalOption
     journal = await PgJournal.open({ ...target, poolSize: 1 });
     const where = journal.where;
     const c = await journal.pool.connect().catch((err: unknown) => { throw pgJournalError(err, where, target.password); });
+    // A session ended by the server between statements must fail the copy, not the process.
+    const onError = () => undefined;
+    c.on('error', onError);
     try {
       await c.query('BEGIN');
       // No daemon on the new journal writes while the copy is under way.
@@ -115,7 +118,8 @@ export async function migrateJournal(sqlitePath: string, target: PgJournalOption
       await c.query('ROLLBACK').catch(() => undefined);
       throw pgJournalError(err, where, target.password);
     } finally {
-      c.release();
+      c.removeListener('error', onError);
+      c.release(true);
     }
   } finally {
     src.close();

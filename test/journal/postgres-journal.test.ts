@@ -176,6 +176,46 @@ describe('PostgreSQL journal: five daemons (five pools) at once', () => {
   });
 });
 
+describe('PostgreSQL journal: sessions ended by the server', () => {
+  let db: string;
+  let url: string;
+  beforeEach(async () => { db = await server.createDatabase('killed'); url = server.url(db); });
+  afterEach(async () => { await server.dropDatabase(db); });
+
+  it('fails only the transactions whose session ended, with JOURNAL_UNAVAILABLE, and goes on (the process does not crash)', async () => {
+    const j = await PgJournal.open({ url, poolSize: 4 });
+    const outcomes = { ok: 0, unavailable: 0, other: [] as string[] };
+    let storming = true;
+    // Ends every session of the journal, again and again, wherever it is: between two statements of a transaction too.
+    const storm = withClient(url, async (c) => {
+      while (storming) {
+        await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'cvp' AND pid <> pg_backend_pid()`);
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+      }
+    });
+    const worker = async () => {
+      for (let i = 0; i < 60; i++) {
+        try {
+          await j.commitIntake([record([plan('r')], [publish(`k${i % 3}`, 'x')])]);
+          await j.claimEffects('bus', { owner: 'o', now: T0, leaseMs: LEASE }, 5);
+          outcomes.ok += 1;
+        } catch (err) {
+          if (err instanceof CvpError && err.code === 'JOURNAL_UNAVAILABLE') outcomes.unavailable += 1;
+          else outcomes.other.push(String(err));
+        }
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    storming = false;
+    await storm;
+    expect(outcomes.other).toEqual([]);
+    expect(outcomes.unavailable).toBeGreaterThan(0);
+    const [after] = await j.commitIntake([record([plan('r')])]);
+    expect(after.status).toBe('recorded');
+    await j.close();
+  });
+});
+
 describe('PostgreSQL journal: migrations', () => {
   let db: string;
   let url: string;

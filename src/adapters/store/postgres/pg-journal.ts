@@ -116,15 +116,23 @@ export class PgJournal implements Journal, JournalQueries {
     // An idle connection the server closes (a restart) emits 'error' on the pool: without a
     // listener that would end the process. The next checkout makes a new connection.
     pool.on('error', () => undefined);
+    // A client checked out (or just made) has no listener of the pool's: the server ending its
+    // session between two statements, or right after the handshake, would then end the process.
+    // The statement that follows fails with the error instead (and the client is dropped).
+    pool.on('connect', (client) => { client.on('error', () => undefined); });
     let client: PoolClient | undefined;
+    const onError = () => undefined;
     try {
       client = await pool.connect();
+      client.on('error', onError);
       await migrate(client, where, (opts.now ?? Date.now)());
     } catch (err) {
+      client?.removeListener('error', onError);
       client?.release(true);
       await pool.end().catch(() => undefined);
       throw pgJournalError(err, where, opts.password);
     }
+    client.removeListener('error', onError);
     client.release();
     return new PgJournal(pool, config, opts.password, opts.onListenTrouble);
   }
@@ -165,6 +173,10 @@ export class PgJournal implements Journal, JournalQueries {
         throw this.error(err);
       }
       let failure: unknown;
+      // The server may end the session between two statements (a shutdown): the client then emits
+      // 'error', which would end the process if no one listened. The next statement fails with it.
+      const onError = (err: Error) => { failure ??= err; };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const t: Tx = { c: client, changed: new Set() };
@@ -177,6 +189,7 @@ export class PgJournal implements Journal, JournalQueries {
         if (!connectionLost(err)) await client.query('ROLLBACK').catch((e: unknown) => { failure = e; });
         if (!(isRetryable(err) && attempt < MAX_ATTEMPTS)) throw this.error(err);
       } finally {
+        client.removeListener('error', onError);
         client.release(failure !== undefined && connectionLost(failure));
       }
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
