@@ -13,8 +13,8 @@ import { DaemonProcess } from '../support/daemon-process';
 import { eventually } from '../support/eventually';
 import { peersYaml } from '../support/peers-yaml';
 import { startPostgres, testPostgres, type PgServer } from '../support/postgres';
-import { testStompPort } from '../support/stomp-client';
-import { countMistakes, JOB, publishStream, StreamFixture, TESTCASE } from '../support/stream-fixture';
+import { connectTestClient, disconnectTestClient, sendWithReceipt, testStompPort } from '../support/stomp-client';
+import { countMistakes, JOB, StreamFixture, streamEvent, TESTCASE } from '../support/stream-fixture';
 import { JenkinsStandIn } from '../stand-ins/jenkins-stand-in';
 import type { Reply, StandInRequest } from '../stand-ins/http-stand-in';
 
@@ -25,6 +25,21 @@ const PRODUCT = 'Ansible Tower';
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
   return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; };
+}
+
+/**
+ * Events from..to-1 of a stream, each with a receipt. Heart-beats every 10 s rather than 1 s: the
+ * machine is shared, and this publisher must not be the one that gives up when it is busy.
+ */
+async function publishStream(port: number, tag: string, from: number, to: number): Promise<void> {
+  const client = await connectTestClient(port, { heartBeat: '10000,10000', timeoutMs: 30_000 });
+  try {
+    for (let n = from; n < to; n++) {
+      await sendWithReceipt(client, '/topic/VirtualTopic.eng.ci.redhat-container-group.test.queued', JSON.stringify(streamEvent(tag, n)), { 'content-type': 'application/json' });
+    }
+  } finally {
+    await disconnectTestClient(client);
+  }
 }
 
 /** The Jenkins stand-in, also noting when it accepted each trigger: a build holds Jenkins from then until queueMs + runMs later. */
@@ -114,7 +129,9 @@ bus:
 intake: { host: 127.0.0.1, port: ${port} }
 journal: { url: "${o.journalUrl}", lease: 10s, pool_size: 4, connect_timeout: 2s, statement_timeout: 10s }
 ${peersYaml({ jenkins: this.f.jenkins.url, resultsdb: this.f.resultsdb.url, slackApi: this.f.slack.apiUrl, channel: '#stream', jenkinsExtra: ['max_polls_per_second: 400', 'lookback: 2000'] })}delivery: { base_delay: 100ms, max_delay: 1s }
-${o.releaseUrl ? `products:
+${o.releaseUrl ? `ci_messages:
+  contact: { name: CVP, team: tower-qe, docs: "https://cvp.example.com/docs", email: tower-qe@example.com }
+products:
   - name: ${PRODUCT}
     required: { brew-build: [${TESTCASE}] }
     release: on

@@ -214,6 +214,24 @@ describe('PostgreSQL journal: sessions ended by the server', () => {
     expect(after.status).toBe('recorded');
     await j.close();
   });
+
+  it('says when every connection of the pool stayed busy, rather than that the database is unreachable', async () => {
+    const j = await PgJournal.open({ url, poolSize: 1, connectTimeoutMs: 500 });
+    // Another session holds the rule's lock: a claim for that rule waits, holding the pool's one connection.
+    await withClient(url, async (c) => {
+      await c.query(`SELECT pg_advisory_lock(hashtextextended('cvp:rule:limited', 0))`);
+      const waiting = j.claimRuns({ owner: 'o', now: T0, leaseMs: LEASE, phase: 'dispatch', executor: 'jenkins', limit: 1, maxInFlight: { limited: 1 } });
+      await new Promise((r) => setTimeout(r, 100));
+      const err = await j.probe(T0).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
+      expect((err as Error).message).toBe(`PostgreSQL journal at 127.0.0.1:${server.port}/${db}: all 1 connections of this daemon's pool stayed busy `
+        + 'for longer than journal.connect_timeout (the database is slow to commit, or journal.pool_size is too small)');
+      await c.query(`SELECT pg_advisory_unlock(hashtextextended('cvp:rule:limited', 0))`);
+      expect(await waiting).toEqual([]);
+    });
+    await expect(j.probe(T0)).resolves.toBeUndefined();
+    await j.close();
+  });
 });
 
 describe('PostgreSQL journal: migrations', () => {

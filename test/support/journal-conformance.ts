@@ -274,6 +274,19 @@ export function describeJournalConformance(name: string, open: () => Promise<Jou
         expect(await b.thread(thread, '#c')).toEqual({ opener: first.id, ts: '1700000000.000100' });
         expect(await a.thread('other', '#c')).toBeNull();
       });
+      it('delivers first the opening notice that became the thread\'s opener, when both record one at once', async () => {
+        for (let round = 0; round < 5; round++) {
+          const thread = `ID:${randomUUID()}`;
+          await Promise.all([
+            a.commitIntake([record([], { effects: [notice(thread, 'open', 'from a')] })]),
+            b.commitIntake([record([], { effects: [notice(thread, 'open', 'from b')] })]),
+          ]);
+          const state = await a.thread(thread, '#c');
+          // Earlier rounds' notices are claimed or wait behind their claimed opener: only this round's first is due.
+          const due = await b.claimEffects('slack', { owner: 'B', now: T0, leaseMs: LEASE }, 10);
+          expect(due.map((e) => e.id)).toEqual([state!.opener]);
+        }
+      });
     });
 
     describe('gates', () => {

@@ -1,5 +1,5 @@
 import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
-import { permanentError } from '../../../errors';
+import { permanentError, transientError } from '../../../errors';
 import {
   type BucketPolicy, type BucketState, type DecisionRecord, type Effect, type EventStatus, type Gate, type GateClaim,
   type GateReason, type GateSubject, type IntakeCommit, type IntakeRecord, type ItemRef, type MessageRecord,
@@ -155,8 +155,21 @@ export class PgJournal implements Journal, JournalQueries {
     try {
       return (await this.pool.query<R>(sql, params)).rows;
     } catch (err) {
-      throw this.error(err);
+      throw this.connectError(err);
     }
+  }
+
+  /**
+   * node-postgres says "timeout exceeded when trying to connect" both when the server does not
+   * answer and when every connection of the pool stayed busy: the second is said as such.
+   */
+  private connectError(err: unknown) {
+    const max = this.pool.options.max ?? 10;
+    if (/timeout exceeded when trying to connect/.test((err as Error)?.message ?? '') && this.pool.totalCount >= max) {
+      return transientError('JOURNAL_UNAVAILABLE', `PostgreSQL journal at ${this.where}: all ${max} connections of this daemon's pool stayed busy `
+        + 'for longer than journal.connect_timeout (the database is slow to commit, or journal.pool_size is too small)');
+    }
+    return this.error(err);
   }
 
   /**
@@ -170,7 +183,7 @@ export class PgJournal implements Journal, JournalQueries {
       try {
         client = await this.pool.connect();
       } catch (err) {
-        throw this.error(err);
+        throw this.connectError(err);
       }
       let failure: unknown;
       // The server may end the session between two statements (a shutdown): the client then emits
