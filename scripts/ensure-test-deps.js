@@ -80,14 +80,19 @@ function pythonJenkins() {
   return r.status === 0 ? `python3-jenkins ${r.stdout.trim()}` : undefined;
 }
 
-/** The newest PostgreSQL whose initdb is there (Debian keeps each major under its own folder). */
+/**
+ * The newest PostgreSQL whose initdb, pg_ctl and postgres are there (Debian keeps each major under
+ * its own folder), with the user `postgres` and runuser: the tests start their server as that user.
+ */
 function postgresql() {
   let versions = [];
   try {
-    versions = fs.readdirSync(POSTGRESQL_LIB).filter((v) => executable(path.join(POSTGRESQL_LIB, v, 'bin', 'initdb')));
+    versions = fs.readdirSync(POSTGRESQL_LIB).filter((v) => ['initdb', 'pg_ctl', 'postgres'].every((p) => executable(path.join(POSTGRESQL_LIB, v, 'bin', p))));
   } catch {
     return undefined;
   }
+  const user = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  if (user.status !== 0 || !onPath('runuser')) return undefined;
   versions.sort((a, b) => Number(b) - Number(a));
   return versions.length ? `postgresql ${path.join(POSTGRESQL_LIB, versions[0], 'bin')}` : undefined;
 }

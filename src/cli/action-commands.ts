@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import type { StoreJournal } from '../adapters/store/store-journal';
+import type { JournalStore } from './open-journal';
 import type { CvpConfig, LoadedConfig } from '../config/config';
 import { GateKeeper, gateKey, type ProductPolicy } from '../listener/gate/gate-keeper';
 import { Actions, type ActionRequest, type ActionResult } from '../listener/people/actions';
@@ -48,7 +48,7 @@ export function cliActor(args: ActorArgs): string {
  * A gate by its key (`product|type|artifact`), or the one gate holding an artifact id or an NVR.
  * Several: the person says which.
  */
-export async function resolveGate(journal: StoreJournal, arg: string): Promise<{ key: string } | { problem: string }> {
+export async function resolveGate(journal: JournalStore, arg: string): Promise<{ key: string } | { problem: string }> {
   if (await journal.gate(arg)) return { key: arg };
   const keys = new Set<string>();
   for (const id of await journal.messagesAbout(arg, 50)) {
@@ -64,8 +64,8 @@ export async function resolveGate(journal: StoreJournal, arg: string): Promise<{
 
 /** Runs one action against the journal; exit 0 when done or done already, 1 when refused or not found. */
 export async function runAction(
-  loaded: LoadedConfig, journal: StoreJournal, validator: EventValidator, io: ActionIo,
-  actor: ActorArgs, request: (journal: StoreJournal) => Promise<ActionRequest | { problem: string }>,
+  loaded: LoadedConfig, journal: JournalStore, validator: EventValidator, io: ActionIo,
+  actor: ActorArgs, request: (journal: JournalStore) => Promise<ActionRequest | { problem: string }>,
 ): Promise<number> {
   const { config } = loaded;
   const policies = productPolicies(config);

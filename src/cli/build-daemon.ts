@@ -57,7 +57,7 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
   const { config } = loaded;
   const { clock, log } = rt;
   const journalPath = journalPathOf(loaded);
-  const journal = await openJournal(loaded, { forDaemon: true });
+  const journal = await openJournal(loaded, { forDaemon: true, log });
 
   const executors = new Map<string, Executor>();
   const pollIntervals = new Map<string, number>();

@@ -1,4 +1,4 @@
-import type { StoreJournal } from '../adapters/store/store-journal';
+import type { JournalStore } from './open-journal';
 import { durationMs } from '../config/config';
 import { CvpError } from '../errors';
 import { describeRatio, shadowAgreement } from '../listener/people/agreement';
@@ -29,7 +29,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * results people waived and what people did about the gate. `--summary`: the shadow agreement per
  * product. `--waivers`: the waivers with their ids (what `cvp waive --revoke` takes).
  */
-export async function runDecisions(args: DecisionsArgs, journal: StoreJournal, out: (line: string) => void, now: number): Promise<number> {
+export async function runDecisions(args: DecisionsArgs, journal: JournalStore, out: (line: string) => void, now: number): Promise<number> {
   if (args.summary) {
     const since = sinceOf(args.since, now);
     const agreement = shadowAgreement(await journal.decisions(args.product, 100_000), await journal.actions(args.product, 100_000), since);

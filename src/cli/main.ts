@@ -10,9 +10,10 @@ import { EventValidator } from '../validator/event-validator';
 import { Redactor } from '../config/redactor';
 import { buildDaemon } from './build-daemon';
 import { openJournal } from './open-journal';
+import { runJournalMigrate } from './journal-migrate';
 import { keepAliveFetch } from '../adapters/http/keep-alive-fetch';
 import { formatOnlineCheck, onlineCheck, onlineExecutors } from './online-check';
-import type { StoreJournal } from '../adapters/store/store-journal';
+import type { JournalStore } from './open-journal';
 import { TEMPLATES } from './event-templates';
 import { applyIntakePort, intakePortOverride, listenProblem } from './intake-port';
 import { createLogger, logFormatFor, type LogFormat } from './logger';
@@ -203,6 +204,16 @@ export async function run(argv: string[], io: RunContext): Promise<number> {
         await journal.close();
       }
     })
+    .command('journal', 'journal commands', (y) => y
+      .command('migrate', 'copy a SQLite journal into the PostgreSQL journal named by journal.url (stop every daemon first)', (y2) => y2
+        .option('config', { alias: 'c', type: 'string', demandOption: true })
+        .option('from', { type: 'string', describe: 'the SQLite file (default: journal.path, else var/cvp.db beside the config)' }),
+      async (a) => {
+        const validator = new EventValidator(schemasDir);
+        const loaded = loadConfig(a.config, io.env, (t) => validator.knows(t));
+        code = await runJournalMigrate(loaded, { from: a.from }, io);
+      })
+      .demandCommand(1, 'say which: cvp journal migrate'))
     .command('replay [ids..]', 're-inject journal messages (chosen, or --rejected) into a running daemon, after validating them again', (y) => y
       .positional('ids', { type: 'string', array: true, default: [] as string[], describe: 'message ids' })
       .option('config', { alias: 'c', type: 'string', demandOption: true })
@@ -274,13 +285,13 @@ function actorOptions<T>(y: import('yargs').Argv<T>) {
     .option('id', { type: 'string', describe: 'the action\'s id: the same command twice with the same --id acts once' });
 }
 
-async function gateRequest(journal: StoreJournal, gate: string, make: (key: string) => ActionRequest): Promise<ActionRequest | { problem: string }> {
+async function gateRequest(journal: JournalStore, gate: string, make: (key: string) => ActionRequest): Promise<ActionRequest | { problem: string }> {
   const found = await resolveGate(journal, gate);
   return 'problem' in found ? found : make(found.key);
 }
 
 /** Loads the config, opens the journal in-process, and records one action. */
-async function withActions(a: { config: string } & ActorArgs, io: RunContext, request: (journal: StoreJournal) => Promise<ActionRequest | { problem: string }>): Promise<number> {
+async function withActions(a: { config: string } & ActorArgs, io: RunContext, request: (journal: JournalStore) => Promise<ActionRequest | { problem: string }>): Promise<number> {
   const validator = new EventValidator(schemasDir);
   const loaded = loadConfig(a.config, io.env, (t) => validator.knows(t));
   const redactor = new Redactor(loaded.secrets);

@@ -4,7 +4,7 @@ import type { PrometheusMetricsOptions } from '../adapters/metrics/prometheus-me
 import { SlackApprovers } from '../adapters/slack/slack-approvers';
 import { SlackInteractivity, slackUserId } from '../adapters/slack/slack-interactivity';
 import { SlackWebPeopleApi } from '../adapters/slack/slack-people-api';
-import type { StoreJournal } from '../adapters/store/store-journal';
+import type { JournalStore } from './open-journal';
 import { durationMs, type LoadedConfig } from '../config/config';
 import type { Core, CoreDeps } from '../listener/core';
 import type { Source } from '../listener/daemon';
@@ -43,7 +43,7 @@ export function watchdogOptions(loaded: LoadedConfig): WatchdogOptions | undefin
 }
 
 /** People in the loop, wired: Slack's buttons and who may press them, the dashboard, the watchdog and their metrics. */
-export function peopleWiring(loaded: LoadedConfig, rt: Runtime, journal: StoreJournal, core: () => Core | undefined): PeopleWiring {
+export function peopleWiring(loaded: LoadedConfig, rt: Runtime, journal: JournalStore, core: () => Core | undefined): PeopleWiring {
   const { config } = loaded;
   const slack = config.slack;
   const watchdog = watchdogOptions(loaded);

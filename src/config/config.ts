@@ -38,8 +38,16 @@ export interface IntakeConfig {
 }
 
 export interface JournalConfig {
-  /** The SQLite file (the embedded default). */
+  /** The SQLite file (the embedded default). Not together with `url`. */
   path?: string;
+  /** A PostgreSQL journal shared by several daemons: postgres://user@host:port/database. */
+  url?: string;
+  /** The PostgreSQL password (a secret: from the environment). */
+  password?: string;
+  /** PostgreSQL connections per daemon. */
+  pool_size?: number;
+  connect_timeout?: Duration;
+  statement_timeout?: Duration;
   /** How long a claim on a run, an effect or a gate holds before another daemon may take it over. */
   lease?: Duration;
   /** Finished runs, delivered effects and messages older than this are deleted; 0 keeps everything. */

@@ -8,6 +8,7 @@ import { schemasDir } from '../paths';
 import { readableErrors } from '../validator/readable-errors';
 import type { CvpConfig, LoadedConfig } from './config';
 import { checkRules } from './check-rules';
+import { checkJournal, journalUrlSecrets } from './check-journal';
 import { Redactor } from './redactor';
 
 export type Env = Record<string, string | undefined>;
@@ -67,7 +68,7 @@ function lookup(name: string, env: Env): { value?: string; problem?: string } {
 }
 
 /** Keys whose values are secrets: they must come from the environment, and are never printed. */
-export const SECRET_KEYS = new Set(['token', 'passcode', 'passphrase', 'hmac_secret', 'signing_secret']);
+export const SECRET_KEYS = new Set(['token', 'passcode', 'passphrase', 'hmac_secret', 'signing_secret', 'password']);
 
 /** Values an error message must not show: secrets, and whatever came from the environment. */
 interface Sensitive {
@@ -205,6 +206,8 @@ export function parseConfig(text: string, file: string, env: Env, knowsTopic: (t
     problems.push(...schemaProblems(validate.errors ?? [], data, loc, sensitive));
   } else {
     problems.push(...checkRules(data as CvpConfig, (path, key) => loc.at(path, key), knowsTopic));
+    problems.push(...checkJournal(raw, data as CvpConfig, (path, key) => loc.at(path, key), Boolean((raw as { allow_inline_secrets?: boolean }).allow_inline_secrets)));
+    secrets.push(...journalUrlSecrets(data as CvpConfig));
   }
   if (problems.length) {
     // Whatever a check printed, a secret's value is blanked out of it.

@@ -81,7 +81,12 @@ export class Daemon {
       return n;
     };
     this.dispatchLoop = new Loop('dispatch', wakeAfter(() => dispatcher.runOnce()), () => dispatcher.nextDue(), clock, log, { ...opts, idleMs: 500 });
-    this.trackLoop = new Loop('track', wakeAfter(() => tracker.runOnce()), () => tracker.nextDue(), clock, log, opts);
+    this.trackLoop = new Loop('track', async () => {
+      const n = await tracker.runOnce();
+      // A run that ended may free a slot of its rule's in-flight limit: the dispatcher looks again.
+      if (n > 0) { this.effectsRecorded(); this.dispatchLoop?.wake(); }
+      return n;
+    }, () => tracker.nextDue(), clock, log, opts);
     this.outboxLoops = outbox.peers().map((peer) => new Loop(`outbox-${peer}`, () => outbox.runOnce(peer), () => outbox.nextDue(peer), clock, log, opts));
     this.gateLoop = gate ? new Loop('gate', async () => {
       const n = await gate.runOnce();
@@ -120,7 +125,7 @@ export class Daemon {
       await journal.probe(clock.now());
       health.succeeded(clock.now());
       return 0;
-    }, async () => clock.now() + every, clock, log, { idleMs: every, health });
+    }, async () => clock.now() + every, clock, log, { idleMs: every, health, maxBackoffMs: every });
   }
 
   /** The watchdog's looks; an alarm it raises or clears has a notice for the outbox. */
@@ -159,6 +164,8 @@ export class Daemon {
     const bound = new Promise<void>((r) => setTimeout(r, this.deps.lastPassMs ?? 1_500).unref());
     await Promise.race([Promise.all(this.outboxLoops.map((l) => l.drain())), bound]);
     if (this.deps.bus) await this.deps.bus.close().catch((err) => log.warn({ err: describeError(err) }, 'bus did not close cleanly'));
+    // What this process still holds is free at once for the others (and the next start), not after its leases.
+    await this.deps.journal.releaseClaims([this.deps.owner]).catch((err) => log.warn({ err: describeError(err) }, 'claims not released; they end with their leases'));
     await this.deps.journal.close().catch((err) => log.warn({ err: describeError(err) }, 'journal did not close cleanly'));
     log.info({}, 'stopped');
   }

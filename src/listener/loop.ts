@@ -8,7 +8,16 @@ export interface LoopOptions {
   idleMs: number;
   /** Reports journal failures (logged once per state change there, not once per pass here). */
   health?: JournalHealth;
+  /** The longest wait after failing passes (default 30 s). */
+  maxBackoffMs?: number;
 }
+
+/**
+ * After a pass that found nothing although something was said to be due (held by another daemon's
+ * lease, waiting behind an earlier effect in backoff, a rule at its in-flight limit), the loop
+ * waits at least this long: it never spins. A wake() still cuts the wait short.
+ */
+const IDLE_FLOOR_MS = 200;
 
 /**
  * Runs one pass at a time (never two at once, so no item is handled twice by one process), again
@@ -63,7 +72,7 @@ export class Loop {
       }
     }
     let delay: number;
-    if (failed) delay = backoff(this.failures, Math.random, 250, 30_000);
+    if (failed) delay = backoff(this.failures, Math.random, 250, this.opts.maxBackoffMs ?? 30_000);
     else if (worked > 0 || this.again) delay = -1;
     else {
       let due: number | null = null;
@@ -72,7 +81,7 @@ export class Loop {
       } catch {
         // Asking when work is due failed; look again after the idle wait.
       }
-      delay = due === null ? this.opts.idleMs : Math.max(0, Math.min(this.opts.idleMs, due - this.clock.now()));
+      delay = due === null ? this.opts.idleMs : Math.max(Math.min(IDLE_FLOOR_MS, this.opts.idleMs), Math.min(this.opts.idleMs, due - this.clock.now()));
     }
     this.running = null;
     if (this.stopped) return;

@@ -1,9 +1,11 @@
-/** jest globalTeardown: stop the broker that globalSetup started (none in external mode). */
+/** jest globalTeardown: stop the broker and the PostgreSQL server that globalSetup started (none in external mode). */
 import { setGlobalBroker, getGlobalBroker } from './global-broker';
+import { getGlobalPostgres, setGlobalPostgres } from './postgres';
 
 export default async function globalTeardown(): Promise<void> {
   const broker = getGlobalBroker();
-  if (!broker) return;
+  const pg = getGlobalPostgres();
   setGlobalBroker(undefined);
-  await broker.stop();
+  setGlobalPostgres(undefined);
+  await Promise.all([broker?.stop(), pg?.stop()]);
 }

@@ -196,6 +196,9 @@ export function describeJournalConformance(name: string, open: () => Promise<Jou
         ]);
         const got = [...x, ...y];
         expect(got.filter((r) => r.rule === 'limited').map((r) => r.id).sort()).toEqual(limited.slice(0, 2).map((p) => p.id).sort());
+        // The limited rule's waiting runs are not due while it is full (no pass spins on them).
+        // (What is due next is a claimed run, when its lease ends.)
+        expect(await a.nextRunDue('dispatch', EXECUTOR, T0, undefined, { limited: 2 })).toBe(T0 + LEASE);
         expect(got.filter((r) => r.rule === 'free')).toHaveLength(2);
         // One of them ends: the next oldest may go.
         const done = got.find((r) => r.rule === 'limited')!;
@@ -256,11 +259,13 @@ export function describeJournalConformance(name: string, open: () => Promise<Jou
       it('says an effect was interrupted when its last claim ended without a word, and backs off a retry', async () => {
         await a.commitIntake([record([], { effects: [publish('k', 'x')] })]);
         const [e] = await a.claimEffects('bus', { owner: 'A', now: T0, leaseMs: LEASE }, 10);
+        // Held by A: due for the others when its lease ends.
+        expect(await b.nextEffectDue('bus', T0 + 1)).toBe(T0 + LEASE);
         expect(await b.claimEffects('bus', { owner: 'B', now: T0 + LEASE - 1, leaseMs: LEASE }, 10)).toEqual([]);
         const [again] = await b.claimEffects('bus', { owner: 'B', now: T0 + LEASE + 1, leaseMs: LEASE }, 10);
         expect(again).toMatchObject({ id: e.id, attempts: 2, interrupted: true });
         await b.settleEffects('B', [{ id: e.id, state: 'retry', nextAt: T0 + 90_000, error: 'PEER_UNAVAILABLE: down' }], T0 + LEASE + 2);
-        expect(await b.nextEffectDue('bus')).toBe(T0 + 90_000);
+        expect(await b.nextEffectDue('bus', T0 + LEASE + 3)).toBe(T0 + 90_000);
         const [third] = await a.claimEffects('bus', { owner: 'A', now: T0 + 90_000, leaseMs: LEASE }, 10);
         expect(third).toMatchObject({ attempts: 3, interrupted: false, lastError: 'PEER_UNAVAILABLE: down' });
         await a.settleEffects('A', [{ id: e.id, state: 'failed', error: 'PEER_REJECTED: no' }], T0 + 90_001);
@@ -275,6 +280,19 @@ export function describeJournalConformance(name: string, open: () => Promise<Jou
         await a.settleEffects('A', [{ id: first.id, state: 'done', thread: { thread, channel: '#c', ts: '1700000000.000100' } }], T0);
         expect(await b.thread(thread, '#c')).toEqual({ opener: first.id, ts: '1700000000.000100' });
         expect(await a.thread('other', '#c')).toBeNull();
+      });
+      it('delivers first the opening notice that became the thread\'s opener, when both record one at once', async () => {
+        for (let round = 0; round < 5; round++) {
+          const thread = `ID:${randomUUID()}`;
+          await Promise.all([
+            a.commitIntake([record([], { effects: [notice(thread, 'open', 'from a')] })]),
+            b.commitIntake([record([], { effects: [notice(thread, 'open', 'from b')] })]),
+          ]);
+          const state = await a.thread(thread, '#c');
+          // Earlier rounds' notices are claimed or wait behind their claimed opener: only this round's first is due.
+          const due = await b.claimEffects('slack', { owner: 'B', now: T0, leaseMs: LEASE }, 10);
+          expect(due.map((e) => e.id)).toEqual([state!.opener]);
+        }
       });
     });
 

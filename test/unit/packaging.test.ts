@@ -384,6 +384,8 @@ describe('deploy/: YAML', () => {
     expect(yamlFiles.map((f) => f.rel)).toEqual(expect.arrayContaining([
       'deploy/kubernetes/configmap.yaml', 'deploy/kubernetes/secret.yaml', 'deploy/kubernetes/deployment.yaml',
       'deploy/kubernetes/pvc.yaml', 'deploy/kubernetes/service.yaml', 'deploy/systemd/cvp.yaml',
+      'deploy/kubernetes-postgres/kustomization.yaml', 'deploy/kubernetes-postgres/deployment-patch.yaml',
+      'deploy/kubernetes-postgres/configmap-patch.yaml', 'deploy/kubernetes-postgres/pdb.yaml', 'deploy/kubernetes-postgres/pvc-delete.yaml',
     ]));
   });
 
@@ -695,5 +697,122 @@ describe('deploy/systemd', () => {
 
   it('validates deploy/systemd/cvp.yaml with the daemon\'s own loader', () => {
     expect(configProblems(read('deploy/systemd/cvp.yaml'), 'deploy/systemd/cvp.yaml')).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The PostgreSQL overlay, rendered as kustomize would (no kustomize binary here): its resources,
+// then its strategic-merge patches, lists of named things merged by their key.
+
+const MERGE_KEYS: Record<string, string> = { containers: 'name', env: 'name', volumes: 'name', volumeMounts: 'mountPath', ports: 'containerPort' };
+
+function strategicMerge(base: unknown, patch: unknown, key?: string): unknown {
+  if (Array.isArray(patch)) {
+    const mergeKey = key ? MERGE_KEYS[key] : undefined;
+    if (!mergeKey || !Array.isArray(base)) return patch.filter((p) => (p as Obj)?.$patch !== 'delete');
+    let out = [...base] as Obj[];
+    for (const p of patch as Obj[]) {
+      const i = out.findIndex((b) => b[mergeKey] === p[mergeKey]);
+      if (p.$patch === 'delete') { out = out.filter((b) => b[mergeKey] !== p[mergeKey]); continue; }
+      if (i < 0) out.push(p);
+      else out[i] = strategicMerge(out[i], p) as Obj;
+    }
+    return out;
+  }
+  if (patch && typeof patch === 'object') {
+    const out: Obj = { ...((base && typeof base === 'object' ? base : {}) as Obj) };
+    for (const [k, v] of Object.entries(patch as Obj)) {
+      if (k === '$patch') continue;
+      out[k] = strategicMerge(out[k], v, k);
+    }
+    return out;
+  }
+  return patch;
+}
+
+const overlayDir = 'deploy/kubernetes-postgres';
+
+function kustomize(dir: string): K8sObject[] {
+  const k = parseDocument(read(posix.join(dir, 'kustomization.yaml'))).toJS() as { resources?: string[]; patches?: Array<{ path: string }> };
+  let objects: K8sObject[] = [];
+  for (const r of k.resources ?? []) {
+    const p = posix.join(dir, r);
+    if (statSync(join(packageRoot, p)).isDirectory()) objects.push(...kustomize(p));
+    else objects.push(...parseYamlFile(join(packageRoot, p)).docs.map((d) => ({ ...(d as Obj), file: p } as K8sObject)));
+  }
+  for (const { path } of k.patches ?? []) {
+    for (const doc of parseYamlFile(join(packageRoot, dir, path)).docs as Array<Obj & K8sObject>) {
+      const target = objects.findIndex((o) => o.kind === doc.kind && o.metadata?.name === doc.metadata?.name);
+      if (target < 0) throw new Error(`${dir}/${path}: patches ${String(doc.kind)} ${String(doc.metadata?.name)}, which the resources do not have`);
+      if (doc.$patch === 'delete') objects = objects.filter((_, i) => i !== target);
+      else objects[target] = strategicMerge(objects[target], doc) as K8sObject;
+    }
+  }
+  return objects;
+}
+
+describe('deploy/kubernetes-postgres: several replicas on one PostgreSQL journal', () => {
+  const objects = (): K8sObject[] => kustomize(overlayDir);
+  const find = <T extends K8sObject>(kind: string): T[] => objects().filter((o) => o.kind === kind) as T[];
+  const dep = (): Deployment => find<Deployment>('Deployment')[0];
+  const cvp = (): Container => dep().spec.template.spec.containers.find((c) => c.name === 'cvp')!;
+  const config = (): { text: string; parsed: ConfigShape & { journal?: { url?: string; password?: string } } } => {
+    const cm = objects().find((o) => o.kind === 'ConfigMap' && o.metadata?.name === 'cvp-config') as ConfigMap;
+    const text = cm.data!['cvp.yaml'];
+    return { text, parsed: parseDocument(text).toJS() };
+  };
+
+  it('renders the base with its patches: one Deployment, no PVC, a PodDisruptionBudget, no Secret', () => {
+    const kinds = objects().map((o) => `${String(o.kind)}/${String(o.metadata?.name)}`).sort();
+    expect(kinds).toEqual(['ConfigMap/cvp-config', 'Deployment/cvp', 'PodDisruptionBudget/cvp', 'Service/cvp']);
+  });
+
+  it('runs three replicas, rolled one at a time, spread over nodes, with nothing of SQLite mounted', () => {
+    const d = dep();
+    expect(d.spec.replicas).toBe(3);
+    expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 1 } });
+    const p = d.spec.template.spec as PodSpec & { topologySpreadConstraints?: Array<{ topologyKey: string; labelSelector?: { matchLabels?: Record<string, string> } }> };
+    expect(p.topologySpreadConstraints?.map((t) => t.topologyKey)).toEqual(['kubernetes.io/hostname']);
+    expect(labelsMatch(p.topologySpreadConstraints?.[0].labelSelector?.matchLabels, d.spec.template.metadata?.labels)).toBe(true);
+    expect((p.volumes ?? []).filter((v) => v.persistentVolumeClaim)).toEqual([]);
+    expect((cvp().volumeMounts ?? []).map((m) => m.mountPath).sort()).toEqual(['/etc/cvp', '/etc/cvp/tls', '/tmp']);
+    // What the base checks still holds: read-only root, non-root, probes.
+    expect(cvp().securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false });
+  });
+
+  it('keeps at most one replica down for a disruption, and lets a not-ready one go', () => {
+    const pdbs = find<K8sObject & { spec: { maxUnavailable?: number; minAvailable?: number; unhealthyPodEvictionPolicy?: string; selector?: { matchLabels?: Record<string, string> } } }>('PodDisruptionBudget');
+    expect(pdbs).toHaveLength(1);
+    const pdb = pdbs[0];
+    expect(pdb.apiVersion).toBe('policy/v1');
+    expect(pdb.spec.maxUnavailable).toBe(1);
+    expect(pdb.spec.unhealthyPodEvictionPolicy).toBe('AlwaysAllow');
+    expect(labelsMatch(pdb.spec.selector?.matchLabels, dep().spec.template.metadata?.labels)).toBe(true);
+  });
+
+  it('is ready only while the journal commits (/readyz), alive regardless of the database (/healthz)', () => {
+    const c = cvp();
+    expect(c.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(c.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    const r = c.readinessProbe as Probe & { periodSeconds?: number; failureThreshold?: number };
+    // Not ready within about 10 s of the database going away.
+    expect((r.periodSeconds ?? 10) * (r.failureThreshold ?? 3)).toBeLessThanOrEqual(10);
+  });
+
+  it('names the journal by url (not path), with the password from the Secret, and validates with the daemon\'s loader', () => {
+    const { text, parsed } = config();
+    expect(parsed.journal?.url).toMatch(/^postgres:\/\/cvp@[^:/]+:5432\/cvp$/);
+    expect(parsed.journal?.path).toBeUndefined();
+    expect(parsed.journal?.password).toBe('${CVP_JOURNAL_PASSWORD}');
+    expect(configProblems(text, `${overlayDir}/configmap-patch.yaml#data.cvp.yaml`)).toEqual([]);
+    const env = new Map((cvp().env ?? []).map((e) => [e.name, e]));
+    const secret = named<Secret>('Secret', 'cvp')!;
+    const problems = varsInValues(parsed).flatMap((v) => {
+      const ref = env.get(v)?.valueFrom?.secretKeyRef;
+      if (!env.has(v)) return [`\${${v}}: not set by the cvp container`];
+      if (ref && (ref.name !== 'cvp' || !secretKeys(secret).includes(ref.key))) return [`\${${v}}: the example Secret cvp has no key ${ref.key}`];
+      return [];
+    });
+    expect(problems).toEqual([]);
   });
 });

@@ -21,12 +21,12 @@ export abstract class StoreJournal implements Journal, JournalQueries {
   claimRuns(claim: RunClaim): Promise<Run[]> { return this.call('claimRuns', [claim]); }
   settleRuns(owner: string, transitions: RunTransition[], now: number): Promise<boolean[]> { return this.call('settleRuns', [owner, transitions, now]); }
   releaseRuns(owner: string, runIds: string[]): Promise<void> { return this.call('releaseRuns', [owner, runIds]); }
-  nextRunDue(phase: 'dispatch' | 'track', executor: string, now: number, budget?: { key: string; policy: BucketPolicy }): Promise<number | null> {
-    return this.call('nextRunDue', [phase, executor, now, budget]);
+  nextRunDue(phase: 'dispatch' | 'track', executor: string, now: number, budget?: { key: string; policy: BucketPolicy }, maxInFlight?: Record<string, number>): Promise<number | null> {
+    return this.call('nextRunDue', [phase, executor, now, budget, maxInFlight]);
   }
   claimEffects(peer: Peer, lease: Lease, limit: number): Promise<Effect[]> { return this.call('claimEffects', [peer, lease, limit]); }
   settleEffects(owner: string, settlements: Settlement[], now: number): Promise<void> { return this.call('settleEffects', [owner, settlements, now]); }
-  nextEffectDue(peer: Peer): Promise<number | null> { return this.call('nextEffectDue', [peer]); }
+  nextEffectDue(peer: Peer, now: number): Promise<number | null> { return this.call('nextEffectDue', [peer, now]); }
   thread(thread: string, channel: string): Promise<ThreadState | null> { return this.call('thread', [thread, channel]); }
   claimGates(lease: Lease, limit: number): Promise<GateClaim[]> { return this.call('claimGates', [lease, limit]); }
   settleGates(owner: string, settlements: GateSettlement[], now: number): Promise<boolean[]> { return this.call('settleGates', [owner, settlements, now]); }

@@ -68,7 +68,7 @@ export class Dispatcher {
   async nextDue(): Promise<number | null> {
     let next: number | null = null;
     for (const executor of this.deps.executors.keys()) {
-      const due = await this.deps.journal.nextRunDue('dispatch', executor, this.deps.clock.now(), this.budget(executor));
+      const due = await this.deps.journal.nextRunDue('dispatch', executor, this.deps.clock.now(), this.budget(executor), this.deps.maxInFlight);
       if (due !== null && (next === null || due < next)) next = due;
     }
     return next;

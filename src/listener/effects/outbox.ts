@@ -65,7 +65,7 @@ export class Outbox {
   }
 
   nextDue(peer: Peer): Promise<number | null> {
-    return this.deps.journal.nextEffectDue(peer);
+    return this.deps.journal.nextEffectDue(peer, this.deps.clock.now());
   }
 
   private async deliver(effect: Effect): Promise<Settlement> {

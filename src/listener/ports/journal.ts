@@ -69,8 +69,12 @@ export interface Journal {
   settleRuns(owner: string, transitions: RunTransition[], now: number): Promise<boolean[]>;
   /** Gives claimed runs back untouched (a pass that cannot use them now). */
   releaseRuns(owner: string, runIds: string[]): Promise<void>;
-  /** When the next run of this phase and executor falls due (its own time, or the shared budget's next token). */
-  nextRunDue(phase: 'dispatch' | 'track', executor: string, now: number, budget?: { key: string; policy: BucketPolicy }): Promise<number | null>;
+  /**
+   * When the next run of this phase and executor falls due: its own time, or the end of another
+   * owner's lease on it, or the shared budget's next burst of tokens; pending runs of a rule at its
+   * in-flight limit are not due.
+   */
+  nextRunDue(phase: 'dispatch' | 'track', executor: string, now: number, budget?: { key: string; policy: BucketPolicy }, maxInFlight?: Record<string, number>): Promise<number | null>;
 
   /**
    * Claims due effects of one peer under a lease and counts an attempt, before they are carried out.
@@ -79,7 +83,8 @@ export interface Journal {
   claimEffects(peer: Peer, lease: Lease, limit: number): Promise<Effect[]>;
   /** Records how a batch of deliveries went, in one commit; only the claim's owner can settle it. */
   settleEffects(owner: string, settlements: Settlement[], now: number): Promise<void>;
-  nextEffectDue(peer: Peer): Promise<number | null>;
+  /** When the next effect of this peer falls due (its own time, or the end of another owner's lease on it). */
+  nextEffectDue(peer: Peer, now: number): Promise<number | null>;
   /** An event's Slack thread in a channel. */
   thread(thread: string, channel: string): Promise<ThreadState | null>;
 

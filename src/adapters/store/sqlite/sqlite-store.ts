@@ -85,7 +85,8 @@ export class SqliteStore {
         due_at = CASE WHEN state = 'pending' THEN @now ELSE due_at END WHERE seq = @seq`),
       runBySeq: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN run_plans p ON p.id = r.id WHERE r.seq = ?`),
       releaseRun: db.prepare('UPDATE runs SET owner = NULL, lease_until = NULL WHERE id = ? AND owner = ?'),
-      nextRun: db.prepare(`SELECT MIN(due_at) AS t FROM runs WHERE executor = ? AND phase = ?`),
+      nextRun: db.prepare(`SELECT MIN(CASE WHEN lease_until > @now THEN lease_until ELSE due_at END) AS t FROM runs
+        WHERE executor = @executor AND phase = @phase AND NOT (state = 'pending' AND rule IN (SELECT value FROM json_each(@full)))`),
       getBucket: db.prepare('SELECT tokens, at FROM buckets WHERE key = ?'),
       putBucket: db.prepare('INSERT INTO buckets (key, tokens, at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, at = excluded.at'),
       dueEffects: db.prepare(`SELECT e.id, e.in_flight FROM effects e WHERE e.state = 'pending' AND e.peer = @peer AND e.next_at <= @now
@@ -100,7 +101,7 @@ export class SqliteStore {
       failEffect: db.prepare(`UPDATE effects SET state = 'failed', in_flight = 0, owner = NULL, lease_until = NULL, done_at = ?, last_error = ?
         WHERE id = ? AND owner = ?`),
       setThreadTs: db.prepare('UPDATE threads SET ts = ? WHERE thread = ? AND channel = ?'),
-      nextEffect: db.prepare(`SELECT MIN(next_at) AS t FROM effects WHERE peer = ? AND state = 'pending'`),
+      nextEffect: db.prepare(`SELECT MIN(CASE WHEN lease_until > ? THEN lease_until ELSE next_at END) AS t FROM effects WHERE peer = ? AND state = 'pending'`),
       thread: db.prepare('SELECT opener, ts FROM threads WHERE thread = ? AND channel = ?'),
       dueGates: db.prepare(`SELECT key, version FROM gates WHERE version > evaluated AND (lease_until IS NULL OR lease_until < @now)
         ORDER BY updated_at LIMIT @limit`),
@@ -272,8 +273,10 @@ export class SqliteStore {
     this.tx(() => { for (const id of runIds) this.s.releaseRun.run(id, owner); });
   }
 
-  nextRunDue(phase: 'dispatch' | 'track', executor: string, now: number, budget?: { key: string; policy: BucketPolicy }): number | null {
-    const due = (this.s.nextRun.get(executor, phase) as { t: number | null }).t;
+  nextRunDue(phase: 'dispatch' | 'track', executor: string, now: number, budget?: { key: string; policy: BucketPolicy }, maxInFlight?: Record<string, number>): number | null {
+    const full = phase === 'dispatch'
+      ? Object.entries(maxInFlight ?? {}).filter(([rule, max]) => (this.s.inFlight.get(rule) as { n: number }).n >= max).map(([rule]) => rule) : [];
+    const due = (this.s.nextRun.get({ now, executor, phase, full: JSON.stringify(full) }) as { t: number | null }).t;
     if (due === null || !budget) return due;
     const row = this.s.getBucket.get(budget.key) as BucketState | undefined;
     return Math.max(due, nextTokenAt(row ?? null, budget.policy, now, budget.policy.burst));
@@ -306,8 +309,8 @@ export class SqliteStore {
     });
   }
 
-  nextEffectDue(peer: Peer): number | null {
-    return (this.s.nextEffect.get(peer) as { t: number | null }).t;
+  nextEffectDue(peer: Peer, now: number): number | null {
+    return (this.s.nextEffect.get(now, peer) as { t: number | null }).t;
   }
 
   thread(thread: string, channel: string): ThreadState | null {
