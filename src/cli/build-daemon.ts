@@ -3,7 +3,6 @@ import { CommandExecutor } from '../adapters/command/command-executor';
 import { HttpIntake } from '../adapters/bus/http-intake';
 import { defaultConnectionLimits } from '../adapters/bus/connection-guard';
 import { StompBus } from '../adapters/bus/stomp-bus';
-import { JenkinsExecutor } from '../adapters/jenkins/jenkins-executor';
 import { PrintedResults } from '../adapters/resultsdb/printed-results';
 import { ResultsDbSink } from '../adapters/resultsdb/resultsdb-sink';
 import { ConsoleNotifier } from '../adapters/slack/console-notifier';
@@ -12,7 +11,7 @@ import { HttpLookup } from '../adapters/lookup/http-lookup';
 import { PrometheusMetrics } from '../adapters/metrics/prometheus-metrics';
 import { Redactor } from '../config/redactor';
 import { tlsOptions } from './tls-files';
-import { formatOnlineCheck, onlineCheck } from './online-check';
+import { formatOnlineCheck, jenkinsExecutorOf, onlineCheck } from './online-check';
 import { CheckedJobs } from '../listener/dispatch/job-check';
 import { permanentError } from '../errors';
 import { redactingBus, redactingNotifier, redactingRelease, redactingResults } from './redacting-adapters';
@@ -63,12 +62,7 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
   const pollIntervals = new Map<string, number>();
   const pollRates = new Map<string, number>();
   if (config.jenkins) {
-    executors.set('jenkins', new JenkinsExecutor({
-      url: config.jenkins.url, user: config.jenkins.user, token: config.jenkins.token,
-      requestTimeoutMs: durationMs(config.jenkins.request_timeout, 30_000),
-      locateTimeoutMs: durationMs(config.jenkins.locate_timeout, 60_000),
-      fetch: rt.fetch,
-    }));
+    executors.set('jenkins', jenkinsExecutorOf(config.jenkins, rt.fetch));
     pollIntervals.set('jenkins', durationMs(config.jenkins.poll_interval, 15_000));
     pollRates.set('jenkins', config.jenkins.max_polls_per_second ?? 10);
   }

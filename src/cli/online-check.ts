@@ -27,15 +27,18 @@ export interface OnlineCheck {
 export function onlineExecutors(loaded: LoadedConfig, fetchFn?: typeof fetch): Map<string, Executor> {
   const { config } = loaded;
   const executors = new Map<string, Executor>();
-  if (config.jenkins) {
-    executors.set('jenkins', new JenkinsExecutor({
-      url: config.jenkins.url, user: config.jenkins.user, token: config.jenkins.token,
-      requestTimeoutMs: durationMs(config.jenkins.request_timeout, 30_000),
-      locateTimeoutMs: durationMs(config.jenkins.locate_timeout, 60_000),
-      fetch: fetchFn,
-    }));
-  }
+  if (config.jenkins) executors.set('jenkins', jenkinsExecutorOf(config.jenkins, fetchFn));
   return executors;
+}
+
+/** The Jenkins executor a config's `jenkins` section describes; the daemon and the online check share it. */
+export function jenkinsExecutorOf(jenkins: NonNullable<LoadedConfig['config']['jenkins']>, fetchFn?: typeof fetch): JenkinsExecutor {
+  return new JenkinsExecutor({
+    url: jenkins.url, user: jenkins.user, token: jenkins.token,
+    requestTimeoutMs: durationMs(jenkins.request_timeout, 30_000),
+    locateTimeoutMs: durationMs(jenkins.locate_timeout, 60_000),
+    fetch: fetchFn,
+  });
 }
 
 /**

@@ -1,10 +1,6 @@
 import { parseConfig } from '../../src/config/load-config';
-import { CvpError } from '../../src/errors';
-import { schemasDir } from '../../src/paths';
-import { EventValidator } from '../../src/validator/event-validator';
+import { configProblems as problems, knows } from '../support/config-problems';
 
-const validator = new EventValidator(schemasDir);
-const knows = (t: string) => validator.knows(t);
 
 const rules = `rules:
   - name: tower
@@ -15,15 +11,6 @@ const rules = `rules:
 command: { jobs: { j: { run: ./j.sh } } }
 `;
 
-function problems(text: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(text, 'cvp.yaml', env, knows);
-  } catch (err) {
-    expect(err).toBeInstanceOf(CvpError);
-    return (err as CvpError).reasons;
-  }
-  throw new Error('expected the configuration to be refused');
-}
 
 describe('journal configuration', () => {
   it('takes a PostgreSQL URL with its password from the environment, and keeps the password a secret', () => {

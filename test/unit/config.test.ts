@@ -5,21 +5,10 @@ import { join } from 'node:path';
 import { checkTlsFiles } from '../../src/cli/tls-files';
 import { loadConfig, parseConfig } from '../../src/config/load-config';
 import { CvpError } from '../../src/errors';
-import { packageRoot, schemasDir } from '../../src/paths';
-import { EventValidator } from '../../src/validator/event-validator';
+import { packageRoot } from '../../src/paths';
+import { configProblems as problems, knows } from '../support/config-problems';
 
-const validator = new EventValidator(schemasDir);
-const knows = (t: string) => validator.knows(t);
 
-function problems(text: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(text, 'cvp.yaml', env, knows);
-  } catch (err) {
-    expect(err).toBeInstanceOf(CvpError);
-    return (err as CvpError).reasons;
-  }
-  throw new Error('expected the configuration to be refused');
-}
 
 const base = `
 jenkins:

@@ -6,7 +6,6 @@
  */
 import { durationMs } from '../../src/config/config';
 import { parseConfig } from '../../src/config/load-config';
-import { CvpError } from '../../src/errors';
 import { createCore } from '../../src/listener/core';
 import { defaultOutcomes } from '../../src/listener/domain/outcome';
 import { chosenJobProblem, inheritedNames, jobNameProblem } from '../../src/listener/intake/job-names';
@@ -18,19 +17,10 @@ import { EventValidator } from '../../src/validator/event-validator';
 import type { RuleConfig } from '../../src/config/config';
 import { groupEvent, GROUP_TOPIC, towerRule } from '../support/core-harness';
 import { FakeBus, FakeClock, FakeExecutor, MemoryLogger, MemoryNotifier, MemoryResults } from '../support/fakes';
+import { configProblems as problems, knows } from '../support/config-problems';
 
 const validator = new EventValidator(schemasDir);
-const knows = (t: string) => validator.knows(t);
 
-function problems(text: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(text, 'cvp.yaml', env, knows);
-  } catch (err) {
-    expect(err).toBeInstanceOf(CvpError);
-    return (err as CvpError).reasons;
-  }
-  throw new Error('expected the configuration to be refused');
-}
 
 const config = (rule: string, top = '') => `${top}
 jenkins: { url: "https://jenkins.example.com", user: cvp-bot, token: "\${JENKINS_TOKEN}" }

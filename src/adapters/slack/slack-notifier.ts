@@ -1,18 +1,15 @@
-import { ErrorCode, LogLevel, WebClient } from '@slack/web-api';
+import { ErrorCode, type WebClient } from '@slack/web-api';
 import { CvpError, permanentError, transientError } from '../../errors';
 import type { Notice, Notifier, PostedNotice } from '../../listener/ports';
 import { requestFailure } from '../request-failure';
+import { type SlackClientOptions, slackWebClient } from './slack-client';
 import {
   isChannelId, NOTICE_EVENT_TYPE, noticeKeyOf, slackTs, wireProblem,
   type SlackMessage, type SlackPostMessage,
 } from './slack-wire';
 
-export interface SlackNotifierOptions {
-  token: string;
+export interface SlackNotifierOptions extends SlackClientOptions {
   channel: string;
-  apiUrl?: string;
-  requestTimeoutMs: number;
-  fetch?: typeof fetch;
   /** Pages of history or replies read by one find(), at most (200 messages a page); default 25. */
   maxLookupPages?: number;
 }
@@ -42,14 +39,7 @@ export class SlackNotifier implements Notifier {
   private readonly ids = new Map<string, string>();
 
   constructor(private readonly opts: SlackNotifierOptions) {
-    this.client = new WebClient(opts.token, {
-      slackApiUrl: opts.apiUrl,
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: opts.requestTimeoutMs,
-      logLevel: LogLevel.ERROR,
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-    });
+    this.client = slackWebClient(opts);
   }
 
   async post(notice: Notice): Promise<PostedNotice> {

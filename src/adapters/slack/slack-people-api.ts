@@ -1,13 +1,9 @@
-import { LogLevel, WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import { permanentError, transientError } from '../../errors';
 import { interactionWire } from './slack-interaction-wire';
+import { type SlackClientOptions, slackWebClient } from './slack-client';
 
-export interface SlackPeopleApiOptions {
-  token: string;
-  apiUrl?: string;
-  requestTimeoutMs: number;
-  fetch?: typeof fetch;
-}
+export type SlackPeopleApiOptions = SlackClientOptions;
 
 /** What the interactivity endpoint calls on Slack. */
 export interface SlackPeopleApi {
@@ -29,14 +25,7 @@ export class SlackWebPeopleApi implements SlackPeopleApi {
   private readonly fetch: typeof fetch;
 
   constructor(private readonly opts: SlackPeopleApiOptions) {
-    this.client = new WebClient(opts.token, {
-      slackApiUrl: opts.apiUrl,
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: opts.requestTimeoutMs,
-      logLevel: LogLevel.ERROR,
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-    });
+    this.client = slackWebClient(opts);
     this.fetch = opts.fetch ?? fetch;
   }
 
