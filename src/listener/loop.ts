@@ -15,7 +15,9 @@ export interface LoopOptions {
 /**
  * After a pass that found nothing although something was said to be due (held by another daemon's
  * lease, waiting behind an earlier effect in backoff, a rule at its in-flight limit), the loop
- * waits at least this long: it never spins. A wake() still cuts the wait short.
+ * waits at least this long: it never spins. A due time still ahead (a rate's next tokens) is kept
+ * to the millisecond once, after a pass that worked: else a rate of 100 polls a second would shrink
+ * to a burst every 200 ms. A wake() still cuts the wait short.
  */
 const IDLE_FLOOR_MS = 200;
 
@@ -30,6 +32,8 @@ export class Loop {
   private again = false;
   private stopped = true;
   private failures = 0;
+  /** Passes in a row that found nothing. */
+  private emptyPasses = 0;
   private lastError = '';
 
   constructor(
@@ -71,6 +75,7 @@ export class Loop {
         this.lastError = why;
       }
     }
+    this.emptyPasses = failed || worked > 0 ? 0 : this.emptyPasses + 1;
     let delay: number;
     if (failed) delay = backoff(this.failures, Math.random, 250, this.opts.maxBackoffMs ?? 30_000);
     else if (worked > 0 || this.again) delay = -1;
@@ -81,7 +86,10 @@ export class Loop {
       } catch {
         // Asking when work is due failed; look again after the idle wait.
       }
-      delay = due === null ? this.opts.idleMs : Math.max(Math.min(IDLE_FLOOR_MS, this.opts.idleMs), Math.min(this.opts.idleMs, due - this.clock.now()));
+      const ahead = due === null ? null : due - this.clock.now();
+      if (ahead === null) delay = this.opts.idleMs;
+      else if (ahead > 0 && this.emptyPasses === 1) delay = Math.min(this.opts.idleMs, ahead);
+      else delay = Math.max(Math.min(IDLE_FLOOR_MS, this.opts.idleMs), Math.min(this.opts.idleMs, ahead));
     }
     this.running = null;
     if (this.stopped) return;
