@@ -298,6 +298,12 @@ describe('three daemons on one PostgreSQL journal, on the real broker', () => {
     expect(f.jenkins.triggerCount(JOB)).toBe(EVENTS);
     expect({ rootsNotOne: slack.roots.filter((n) => n !== 1).length, astray: slack.astray, duplicates: slack.duplicates, repliesNotTwo: slack.replies.filter((n) => n !== 2).length })
       .toEqual({ rootsNotOne: 0, astray: 0, duplicates: 0, repliesNotTwo: 0 });
+    // One decision per artifact, and one release effect for it, in the journal itself.
+    const decisions = await query<{ n: number; gates: number; most: number }>(
+      `SELECT COUNT(*)::int AS n, COUNT(DISTINCT gate_key)::int AS gates, COALESCE(MAX(c), 0)::int AS most FROM (SELECT gate_key, COUNT(*) OVER (PARTITION BY gate_key) AS c FROM decisions) d`);
+    const releaseEffects = await query<{ n: number; keys: number }>(`SELECT COUNT(*)::int AS n, COUNT(DISTINCT order_key)::int AS keys FROM effects WHERE peer = 'release'`);
+    expect(decisions[0]).toEqual({ n: EVENTS, gates: EVENTS, most: 1 });
+    expect(releaseEffects[0]).toEqual({ n: EVENTS, keys: EVENTS });
     const repeated = [...perKey].filter(([, n]) => n !== 1);
     console.log(`release: ${repeated.length} artifacts' calls made again after a daemon died during them, ${releaseAttempts.size} release deliveries began more than once`);
     expect(repeated.filter(([key, n]) => n > (releaseAttempts.get(key) ?? 1))).toEqual([]);
