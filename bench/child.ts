@@ -29,11 +29,21 @@ export function killChildren(): void {
 }
 
 /**
+ * The flags the measured processes run with: BENCH_NODE_OPTIONS, or else the ones `cvp` ships with
+ * (its shebang in bin/cvp), so the bench measures the heap the daemon is deployed with.
+ */
+export function measuredNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.BENCH_NODE_OPTIONS !== undefined) return env.BENCH_NODE_OPTIONS.split(' ').filter(Boolean);
+  const shebang = fs.readFileSync(path.join(__dirname, '..', '..', 'bin', 'cvp'), 'utf8').split('\n')[0];
+  return shebang.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
+/**
  * Forks `script` (a file beside this one in dist/bench). With BENCH_CPU_PROF=<dir>, the child
  * writes a V8 CPU profile per thread (the daemon's event loop and the journal's SQLite thread)
  * into <dir>/<label>/ when it exits.
  */
-export function forkChild<In extends ChildMessage, Out extends ChildMessage>(script: string, label: string, logDir: string): Child<In, Out> {
+export function forkChild<In extends ChildMessage, Out extends ChildMessage>(script: string, label: string, logDir: string, nodeFlags: string[] = []): Child<In, Out> {
   const logFile = path.join(logDir, `${label}.log`);
   const fd = fs.openSync(logFile, 'w');
   const profDir = process.env.BENCH_CPU_PROF ? path.join(process.env.BENCH_CPU_PROF, label) : undefined;
@@ -41,7 +51,7 @@ export function forkChild<In extends ChildMessage, Out extends ChildMessage>(scr
   try {
     child = fork(path.join(__dirname, script), [], {
       stdio: ['ignore', 'inherit', fd, 'ipc'],
-      execArgv: [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
+      execArgv: [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...nodeFlags],
     });
   } finally {
     fs.closeSync(fd);

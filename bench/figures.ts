@@ -3,6 +3,7 @@
  * and the JSON written to bench/results/latest.json.
  */
 import { fmt, meets, percentile, round, table } from './report';
+import { measuredNodeFlags } from './child';
 import { PLAN, QUICK, TARGETS } from './plan';
 
 export interface RawRow { when: 'before' | 'after'; messages: number; seconds: number; rate: number; capped: boolean; cpuPercent: number; publishRate: number }
@@ -278,6 +279,7 @@ export function printFigures(f: Figures): string {
   const v = verdicts(f);
   if (v.length) out.push(table('Targets (issue 11)', ['target', 'measured', ''], v.map((x) => [x.target, x.measured, x.met === null ? `not judged: ${x.why ?? 'not measured at full size (quick run)'}` : x.met ? 'met' : 'MISSED']), 'lll'), '');
   out.push(`Total ${fmt(f.totalSeconds, 0)} s; ${QUICK ? 'BENCH_QUICK; ' : ''}log: ${process.env.BENCH_LOG === 'off' ? 'off' : 'pino JSON lines to a file'}; ` +
+    `measured processes' node flags: ${measuredNodeFlags().join(' ') || 'none'}; ` +
     `1-min load average ${f.load.map((l) => l.toFixed(1)).join(' -> ')}${f.load[0] > 1 ? ' (other work was running: the figures may be pessimistic)' : ''}.`);
   return out.join('\n');
 }
@@ -293,7 +295,7 @@ export function figuresJson(f: Figures): unknown {
     peers: d.peers ? { ...d.peers, cpuPercent: r(d.peers.cpuPercent) } : undefined,
   });
   return {
-    date: new Date().toISOString(), quick: QUICK, node: process.version, plan: PLAN, targets: TARGETS, bodyBytes: f.bodyBytes,
+    date: new Date().toISOString(), quick: QUICK, node: process.version, nodeFlags: measuredNodeFlags(), plan: PLAN, targets: TARGETS, bodyBytes: f.bodyBytes,
     totalSeconds: r(f.totalSeconds), loadAverage: { start: r(f.load[0], 2), end: r(f.load[1], 2) },
     rawConsume: { rate: r(raw), rounds: f.raw.map((x) => ({ ...x, rate: r(x.rate), seconds: r(x.seconds, 3), cpuPercent: r(x.cpuPercent), publishRate: r(x.publishRate) })) },
     drains: f.drains.map(drain),

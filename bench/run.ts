@@ -17,7 +17,8 @@
  * BENCH_QUICK=1: a smaller run (under 2 minutes). BENCH_PHASES=busy,latency,...: only those (see
  * bench/plan.ts; `shared` runs three daemons on one SQLite file). BENCH_LATENCY_RATES=200,1000.
  * BENCH_BUSY_EVENTS=<n>: the busy daemon's backlog. BENCH_NODE_OPTIONS: flags for the measured
- * processes (e.g. --max-old-space-size=64, to see what a heap limit does to memory and CPU).
+ * processes (default: the heap flags `cvp` ships with in bin/cvp; "" for none; the stand-ins never
+ * take them).
  * BENCH_LOG=off: no daemon logs (default: pino JSON lines, as in production, to a file).
  * BENCH_CPU_PROF=<dir>: V8 CPU profiles of each process, each thread (<dir>/<label>/*.cpuprofile).
  * BENCH_PG_URL=postgres://…: the PostgreSQL server for phase 8 (default: a throwaway one).
@@ -30,7 +31,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { packageRoot } from '../src/paths';
 import { type BenchBroker, startBenchBroker } from './broker';
-import { type Child, forkChild, killChildren, processCpuMs } from './child';
+import { type Child, forkChild, killChildren, measuredNodeFlags, processCpuMs } from './child';
 import { type DrainRow, type Figures, figuresJson, type InflightFigures, type LatencyRow, type PostgresFigures, printFigures, type RawRow, type RetentionFigures } from './figures';
 import { artifactId, groupEvent, type JournalSpec, queueOf, stampedId } from './fixtures';
 import { type Mark, windowBetween } from './meters';
@@ -67,7 +68,7 @@ const secondsBetween = (a: string | bigint, b: string | bigint): number => Numbe
 type Worker = Child<ToWorker, FromWorker>;
 
 function startWorker(label: string, task: Task): Worker {
-  const w = forkChild<ToWorker, FromWorker>('worker.js', label, tmp);
+  const w = forkChild<ToWorker, FromWorker>('worker.js', label, tmp, measuredNodeFlags());
   w.send({ type: 'task', task, label });
   return w;
 }

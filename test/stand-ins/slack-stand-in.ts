@@ -124,12 +124,9 @@ export class SlackStandIn extends HttpStandIn {
       return this.unrecognised(req, { status: 404, json: { ok: false, error: 'unknown_method', req_method: method ?? req.path } });
     }
     if (req.body === undefined) return this.answer({ ok: false, error: 'invalid_json' });
-    const body = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-    const args: Record<string, unknown> = { ...req.query, ...body };
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const token = bearer ?? (req.form ? (args.token as string | undefined) : undefined);
-    if (!token) return this.answer({ ok: false, error: 'not_authed' });
-    if (token !== this.options.token) return this.answer({ ok: false, error: 'invalid_auth' });
+    const args = this.argsOf(req);
+    const refused = this.authFailure(req, args);
+    if (refused) return refused;
     switch (method) {
       case 'auth.test':
         return this.answer({ ok: true, url: 'https://stand-in.slack.com/', team: 'Stand-in', user: 'cvp', team_id: BOT.team, user_id: BOT.user, bot_id: BOT.bot_id });
@@ -422,16 +419,28 @@ export class SlackStandIn extends HttpStandIn {
     return this.responses.filter((r) => r.url === click.response_url).map((r) => r.body);
   }
 
-  private interactive(req: StandInRequest): Reply | undefined {
-    if (req.method === 'POST' && req.path.startsWith('/actions/')) return this.respond(req);
-    const method = req.method === 'POST' ? /^\/api\/(views\.open|usergroups\.users\.list)$/.exec(req.path)?.[1] : undefined;
-    if (!method) return undefined;
+  /** A Web API call's arguments: query string, then form or JSON body. */
+  private argsOf(req: StandInRequest): Record<string, unknown> {
     const body = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-    const args: Record<string, unknown> = { ...req.query, ...body };
+    return { ...req.query, ...body };
+  }
+
+  /** Slack reads the token from the Authorization header, or from a form body's `token` (never a JSON body's). */
+  private authFailure(req: StandInRequest, args: Record<string, unknown>): Reply | undefined {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const token = bearer ?? (req.form ? (args.token as string | undefined) : undefined);
     if (!token) return this.answer({ ok: false, error: 'not_authed' });
     if (token !== this.options.token) return this.answer({ ok: false, error: 'invalid_auth' });
+    return undefined;
+  }
+
+  private interactive(req: StandInRequest): Reply | undefined {
+    if (req.method === 'POST' && req.path.startsWith('/actions/')) return this.respond(req);
+    const method = req.method === 'POST' ? /^\/api\/(views\.open|usergroups\.users\.list)$/.exec(req.path)?.[1] : undefined;
+    if (!method) return undefined;
+    const args = this.argsOf(req);
+    const refused = this.authFailure(req, args);
+    if (refused) return refused;
     return method === 'views.open' ? this.openView(args) : this.usergroupUsers(args);
   }
 

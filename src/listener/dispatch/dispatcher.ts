@@ -6,7 +6,7 @@ import type { RunTransition } from '../ports/journal';
 import type { CompiledRule } from '../intake/router';
 import type { Lookup } from '../ports/lookup';
 import { lookupVerdict, prepareParameters } from './lookups';
-import { finishRun, supersedeRun, transition, type RunDeps } from './run-deps';
+import { finishRun, nextDueOverExecutors, passOverExecutors, supersedeRun, transition, type PhaseClaim, type RunDeps } from './run-deps';
 
 export interface DispatcherDeps extends RunDeps {
   random?: () => number;
@@ -48,30 +48,17 @@ export class Dispatcher {
     return policy ? { key: `trigger:${executor}`, policy } : undefined;
   }
 
-  /** One pass over due runs of every executor: claimed, triggered (or looked up), recorded in one commit. */
-  async runOnce(): Promise<number> {
-    const { journal, clock, owner, leaseMs } = this.deps;
-    let handled = 0;
-    for (const executor of this.deps.executors.keys()) {
-      const runs = await journal.claimRuns({
-        owner, now: clock.now(), leaseMs, phase: 'dispatch', executor, limit: this.concurrency,
-        budget: this.budget(executor), maxInFlight: this.deps.maxInFlight,
-      });
-      if (!runs.length) continue;
-      const transitions = await Promise.all(runs.map((run) => this.handle(run)));
-      await journal.settleRuns(owner, transitions, clock.now());
-      handled += runs.length;
-    }
-    return handled;
+  private claimOf(executor: string): PhaseClaim {
+    return { limit: this.concurrency, budget: this.budget(executor), maxInFlight: this.deps.maxInFlight };
   }
 
-  async nextDue(): Promise<number | null> {
-    let next: number | null = null;
-    for (const executor of this.deps.executors.keys()) {
-      const due = await this.deps.journal.nextRunDue('dispatch', executor, this.deps.clock.now(), this.budget(executor), this.deps.maxInFlight);
-      if (due !== null && (next === null || due < next)) next = due;
-    }
-    return next;
+  /** One pass over due runs of every executor: claimed, triggered (or looked up), recorded in one commit. */
+  runOnce(): Promise<number> {
+    return passOverExecutors(this.deps, 'dispatch', (executor) => this.claimOf(executor), (run) => this.handle(run));
+  }
+
+  nextDue(): Promise<number | null> {
+    return nextDueOverExecutors(this.deps, 'dispatch', (executor) => this.claimOf(executor));
   }
 
   private async handle(run: Run): Promise<RunTransition> {

@@ -2,7 +2,7 @@ import type { Change, OutcomeTable, Run, RunState } from '../domain';
 import { outcomeOf } from '../domain/outcome';
 import type { Reporter } from '../effects/reporter';
 import type { BuildRef, Clock, Executor, Logger, Metrics } from '../ports';
-import type { Journal, RunTransition } from '../ports/journal';
+import type { Journal, RunClaim, RunTransition } from '../ports/journal';
 
 /** What the parts that move runs along (dispatcher, tracker) both use. */
 export interface RunDeps {
@@ -16,6 +16,41 @@ export interface RunDeps {
   /** This process's claim owner, and how long a claim holds. */
   owner: string;
   leaseMs: number;
+}
+
+/** How one phase claims the runs of an executor: its limit, shared budget and in-flight caps. */
+export type PhaseClaim = Pick<RunClaim, 'limit' | 'budget' | 'maxInFlight'>;
+
+/**
+ * One pass of a phase over every executor: its due runs claimed under a lease, handled together,
+ * and settled in one commit, so a pass costs one journal write per executor, not one per run.
+ */
+export async function passOverExecutors(
+  d: Pick<RunDeps, 'journal' | 'clock' | 'owner' | 'leaseMs' | 'executors'>, phase: RunClaim['phase'],
+  claimOf: (executor: string) => PhaseClaim, handle: (run: Run) => Promise<RunTransition>,
+): Promise<number> {
+  let handled = 0;
+  for (const executor of d.executors.keys()) {
+    const runs = await d.journal.claimRuns({ owner: d.owner, now: d.clock.now(), leaseMs: d.leaseMs, phase, executor, ...claimOf(executor) });
+    if (!runs.length) continue;
+    const transitions = await Promise.all(runs.map(handle));
+    await d.journal.settleRuns(d.owner, transitions, d.clock.now());
+    handled += runs.length;
+  }
+  return handled;
+}
+
+/** The earliest time any executor has a run of this phase due (its budget and caps allowing). */
+export async function nextDueOverExecutors(
+  d: Pick<RunDeps, 'journal' | 'clock' | 'executors'>, phase: RunClaim['phase'], claimOf: (executor: string) => PhaseClaim,
+): Promise<number | null> {
+  let next: number | null = null;
+  for (const executor of d.executors.keys()) {
+    const { budget, maxInFlight } = claimOf(executor);
+    const due = await d.journal.nextRunDue(phase, executor, d.clock.now(), budget, maxInFlight);
+    if (due !== null && (next === null || due < next)) next = due;
+  }
+  return next;
 }
 
 export function transition(run: Run, expect: RunState, patch: RunTransition['patch'], change?: Change): RunTransition {

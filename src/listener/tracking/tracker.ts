@@ -1,6 +1,6 @@
 import { describeError, isPermanent } from '../../errors';
 import { type BucketPolicy, defaultBurst, type Run } from '../domain';
-import { finishRun, supersedeRun, transition, type RunDeps } from '../dispatch/run-deps';
+import { finishRun, nextDueOverExecutors, passOverExecutors, supersedeRun, transition, type PhaseClaim, type RunDeps } from '../dispatch/run-deps';
 import type { RunTransition } from '../ports/journal';
 
 export interface TrackerDeps extends RunDeps {
@@ -29,30 +29,18 @@ export class Tracker {
     return this.deps.pollIntervalMs.get(executor) ?? 10_000;
   }
 
+  private claimOf(executor: string): PhaseClaim {
+    return { limit: this.deps.batch ?? 500, budget: this.budget(executor) };
+  }
+
   /** Returns the number of builds handled; the caller schedules the next pass with nextDue(). */
-  async runOnce(): Promise<number> {
-    const { journal, clock, owner, leaseMs } = this.deps;
-    let handled = 0;
-    for (const executor of this.deps.executors.keys()) {
-      const runs = await journal.claimRuns({
-        owner, now: clock.now(), leaseMs, phase: 'track', executor, limit: this.deps.batch ?? 500, budget: this.budget(executor),
-      });
-      if (!runs.length) continue;
-      const transitions = await Promise.all(runs.map((run) => this.poll(run)));
-      await journal.settleRuns(owner, transitions, clock.now());
-      handled += runs.length;
-    }
-    return handled;
+  runOnce(): Promise<number> {
+    return passOverExecutors(this.deps, 'track', (executor) => this.claimOf(executor), (run) => this.poll(run));
   }
 
   /** The next poll that is due, but not before the budget has a token again. */
-  async nextDue(): Promise<number | null> {
-    let next: number | null = null;
-    for (const executor of this.deps.executors.keys()) {
-      const due = await this.deps.journal.nextRunDue('track', executor, this.deps.clock.now(), this.budget(executor));
-      if (due !== null && (next === null || due < next)) next = due;
-    }
-    return next;
+  nextDue(): Promise<number | null> {
+    return nextDueOverExecutors(this.deps, 'track', (executor) => this.claimOf(executor));
   }
 
   /** Asks the executor; returns what to record, so that a pass records all its polls in one commit. */
