@@ -56,24 +56,24 @@ export const TREES = {
   crumb: 'crumb,crumbRequestField',
 } as const;
 
-const actions = {
-  type: 'array',
-  items: {
-    anyOf: [
-      { type: 'null' },
-      {
-        type: 'object',
-        properties: {
-          _class: { type: 'string' },
-          parameters: {
-            type: 'array',
-            items: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
-          },
-        },
-      },
-    ],
-  },
-};
+/**
+ * Jenkins lists a build's actions and a job's properties as arrays of objects, each with its
+ * `_class`, some of them null (an action or property the tree filter left empty); `key` holds the
+ * named entries CVP reads.
+ */
+function classedList(key: string, entry: Record<string, unknown>): Record<string, unknown> {
+  return {
+    type: 'array',
+    items: {
+      anyOf: [
+        { type: 'null' },
+        { type: 'object', properties: { _class: { type: 'string' }, [key]: { type: 'array', items: { type: 'object', required: ['name'], properties: entry } } } },
+      ],
+    },
+  };
+}
+
+const actions = classedList('parameters', { name: { type: 'string' } });
 const buildRef = { type: 'object', required: ['number', 'url'], properties: { number: { type: 'integer', minimum: 1 }, url: { type: 'string' } } };
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
@@ -135,24 +135,7 @@ const validators = {
   parameters: ajv.compile({
     type: 'object',
     properties: {
-      property: {
-        type: 'array',
-        items: {
-          anyOf: [
-            { type: 'null' },
-            {
-              type: 'object',
-              properties: {
-                _class: { type: 'string' },
-                parameterDefinitions: {
-                  type: 'array',
-                  items: { type: 'object', required: ['name'], properties: { _class: { type: 'string' }, name: { type: 'string', minLength: 1 } } },
-                },
-              },
-            },
-          ],
-        },
-      },
+      property: classedList('parameterDefinitions', { _class: { type: 'string' }, name: { type: 'string', minLength: 1 } }),
     },
   }),
   crumb: ajv.compile({
