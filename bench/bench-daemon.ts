@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { StompBus } from '../src/adapters/bus/stomp-bus';
+import { keepAliveFetch } from '../src/adapters/http/keep-alive-fetch';
 import { SqliteJournal } from '../src/adapters/store/sqlite/sqlite-journal';
 import { buildDaemon } from '../src/cli/build-daemon';
 import { openJournal } from '../src/cli/open-journal';
@@ -145,7 +146,8 @@ export async function startBenchDaemon(spec: DaemonSpec, onFirstDelivery: () => 
     const loaded = parseConfig(yaml, join(spec.dir, 'cvp.yaml'), PEER_ENV, (t) => validator.knows(t));
     // As `cvp listen` does: JSON lines, secrets blanked out of every line.
     const log = benchLogger(new Redactor(loaded.secrets));
-    const built = await buildDaemon(loaded, { env: PEER_ENV, clock: systemClock, log, print: () => undefined }, validator);
+    // The fetch `cvp listen` passes (src/cli/main.ts): without it the adapters fall back to the built-in one.
+    const built = await buildDaemon(loaded, { env: PEER_ENV, clock: systemClock, log, print: () => undefined, fetch: keepAliveFetch() }, validator);
     if (!built.bus) throw new Error('the generated config has no bus');
     bus = built.bus;
     observeMetrics(built.metrics, seen);
