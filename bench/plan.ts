@@ -51,7 +51,7 @@ export const PLAN = {
    * sustains end to end here (10 effects per event, each an HTTP call), so finished runs can be pruned.
    */
   retentionRate: 10,
-  retentionSeconds: QUICK ? 12 : 40,
+  retentionSeconds: Number(process.env.BENCH_RETENTION_SECONDS ?? (QUICK ? 12 : 120)),
   retention: QUICK ? '2s' : '4s',
   /** PostgreSQL (issue 12): daemons sharing one journal, each run on the same backlog. */
   postgresDaemons: [1, 3],

@@ -16,7 +16,7 @@
  *
  * BENCH_QUICK=1: a smaller run (under 2 minutes). BENCH_PHASES=busy,latency,...: only those (see
  * bench/plan.ts; `shared` runs three daemons on one SQLite file). BENCH_LATENCY_RATES=200,1000.
- * BENCH_BUSY_EVENTS=<n>: the busy daemon's backlog. BENCH_NODE_OPTIONS: flags for the measured
+ * BENCH_BUSY_EVENTS=<n>: the busy daemon's backlog. BENCH_RETENTION_SECONDS: the retention stream's length. BENCH_NODE_OPTIONS: flags for the measured
  * processes (default: the heap flags `cvp` ships with in bin/cvp; "" for none; the stand-ins never
  * take them).
  * BENCH_LOG=off: no daemon logs (default: pino JSON lines, as in production, to a file).
