@@ -4,6 +4,15 @@
  */
 export const QUICK = process.env.BENCH_QUICK === '1';
 
+/** A positive number from the environment, or the default; anything else stops the bench, naming the variable. */
+function positive(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: expected a positive number, found ${JSON.stringify(text)}`);
+  return n;
+}
+
 export const ALL_PHASES = ['consume', 'busy', 'instant', 'latency', 'backlog', 'inflight', 'retention', 'postgres'] as const;
 export type Phase = (typeof ALL_PHASES)[number] | 'shared';
 
@@ -27,7 +36,7 @@ export const PLAN = {
   prefetch: 200,
   heartbeatMs: 10_000,
   /** The busy daemon: a backlog taken in, triggered, polled once, finished and reported. */
-  busyEvents: Number(process.env.BENCH_BUSY_EVENTS) || (QUICK ? 300 : 2_000),
+  busyEvents: positive('BENCH_BUSY_EVENTS', QUICK ? 300 : 2_000),
   busyCapSeconds: QUICK ? 20 : 180,
   /** The busy daemon's tracker: every build is finished at its first poll, so the whole path runs. */
   busyPollInterval: '1s',
@@ -51,7 +60,7 @@ export const PLAN = {
    * sustains end to end here (10 effects per event, each an HTTP call), so finished runs can be pruned.
    */
   retentionRate: 10,
-  retentionSeconds: Number(process.env.BENCH_RETENTION_SECONDS ?? (QUICK ? 12 : 120)),
+  retentionSeconds: positive('BENCH_RETENTION_SECONDS', QUICK ? 12 : 120),
   retention: QUICK ? '2s' : '4s',
   /** PostgreSQL (issue 12): daemons sharing one journal, each run on the same backlog. */
   postgresDaemons: [1, 3],
