@@ -1,5 +1,4 @@
-import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
-import { permanentError, transientError } from '../../../errors';
+import type { Pool } from 'pg';
 import {
   type Alarm, type Change, type HumanAction, type Waiver,
   type BucketPolicy, type BucketState, type DecisionRecord, type Effect, type EventStatus, type Gate, type GateClaim,
@@ -12,57 +11,13 @@ import type { JournalQueries, JournalStats } from '../../../listener/ports/journ
 import {
   type EffectRow, type ResultRow, type RunRow, type WaiverRow, patchValues, subjectsOf, threadOpened, toEffect, toResult, toRun, toWaiver,
 } from '../journal-rows';
-import { connectionLost, isRetryable, pgJournalError } from './pg-errors';
-import { migrate } from './pg-migrations';
+import { PgDatabase, type PgJournalOptions, type Tx } from './pg-database';
 import { EFFECT_COLUMNS, PgJournalQueries, RUN_COLUMNS } from './pg-journal-queries';
-import { CHANGE_CHANNEL, PgNotifications, type ChangeKind } from './pg-notifications';
+import { PgNotifications, type ChangeKind } from './pg-notifications';
 
-export interface PgJournalOptions {
-  /** postgres://user@host:port/database, query parameters (sslmode, ...) included. */
-  url: string;
-  /** Overrides a password in the URL. Never logged. */
-  password?: string;
-  /** Connections in the pool (default 10). */
-  poolSize?: number;
-  /** How long making a connection may take (default 10 s). */
-  connectTimeoutMs?: number;
-  /** How long one statement may run before PostgreSQL cancels it (default 30 s). */
-  statementTimeoutMs?: number;
-  /** The LISTEN connection dropped or could not be made (it is made again by itself). */
-  onListenTrouble?: (err: Error) => void;
-  /** For the migrations' record. */
-  now?: () => number;
-}
+export type { PgJournalOptions };
 
 const IN_FLIGHT = `('triggering', 'queued', 'running')`;
-
-/** Deadlocks between daemons are broken by PostgreSQL; the loser's transaction is run again this often. */
-const MAX_ATTEMPTS = 5;
-
-/** One transaction: its connection, and the kinds of claimable work it adds (announced at its commit). */
-interface Tx {
-  c: PoolClient;
-  changed: Set<ChangeKind>;
-}
-
-/** postgres://user@host:port/database with no password: how errors and logs name the journal. */
-export function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const host = u.searchParams.get('host') ?? u.hostname;
-    return `${host}:${u.port || '5432'}${u.pathname || '/'}`;
-  } catch {
-    return '(journal.url that does not parse)';
-  }
-}
-
-/** The URL with the password put in (node-postgres lets a URL's fields override separate options). */
-function withPassword(url: string, password: string | undefined): string {
-  if (password === undefined) return url;
-  const u = new URL(url);
-  u.password = encodeURIComponent(password);
-  return u.toString();
-}
 
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
 
@@ -78,152 +33,30 @@ const num = (v: string | number | null): number | null => (v === null ? null : N
 export class PgJournal implements Journal, JournalQueries {
   readonly where: string;
   private readonly notifications: PgNotifications;
-  private readonly queries = new PgJournalQueries((sql, params) => this.read(sql, params));
-  private closed = false;
+  private readonly queries = new PgJournalQueries((sql, params) => this.db.read(sql, params));
 
-  private constructor(readonly pool: Pool, private readonly config: PoolConfig, private readonly password: string | undefined,
-    onListenTrouble?: (err: Error) => void) {
-    this.where = describeUrl(String(config.connectionString));
-    this.notifications = new PgNotifications({ ...config, keepAlive: true }, onListenTrouble);
+  private constructor(private readonly db: PgDatabase, onListenTrouble?: (err: Error) => void) {
+    this.where = db.where;
+    this.notifications = new PgNotifications({ ...db.config, keepAlive: true }, onListenTrouble);
   }
 
   /** Connects, migrates the schema (refusing a newer one) and returns the journal. */
   static async open(opts: PgJournalOptions): Promise<PgJournal> {
-    const where = describeUrl(opts.url);
-    let connectionString: string;
-    try {
-      connectionString = withPassword(opts.url, opts.password);
-    } catch {
-      throw permanentError('CONFIG_INVALID', `journal.url is not a URL such as postgres://user@host:5432/database (${where})`);
-    }
-    const statementTimeout = opts.statementTimeoutMs ?? 30_000;
-    const config: PoolConfig = {
-      connectionString,
-      max: opts.poolSize ?? 10,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
-      statement_timeout: statementTimeout,
-      // A statement whose answer never comes (the network, not the server, went away).
-      query_timeout: statementTimeout + 5_000,
-      // A daemon that hangs inside a transaction must not hold its locks for ever.
-      idle_in_transaction_session_timeout: Math.max(60_000, statementTimeout * 2),
-      idleTimeoutMillis: 30_000,
-      keepAlive: true,
-      application_name: 'cvp',
-    };
-    const pool = new Pool(config);
-    // An idle connection the server closes (a restart) emits 'error' on the pool: without a
-    // listener that would end the process. The next checkout makes a new connection.
-    pool.on('error', () => undefined);
-    // A client checked out (or just made) has no listener of the pool's: the server ending its
-    // session between two statements, or right after the handshake, would then end the process.
-    // The statement that follows fails with the error instead (and the client is dropped).
-    pool.on('connect', (client) => { client.on('error', () => undefined); });
-    let client: PoolClient | undefined;
-    const onError = () => undefined;
-    try {
-      client = await pool.connect();
-      client.on('error', onError);
-      await migrate(client, where, (opts.now ?? Date.now)());
-    } catch (err) {
-      client?.removeListener('error', onError);
-      client?.release(true);
-      await pool.end().catch(() => undefined);
-      throw pgJournalError(err, where, opts.password);
-    }
-    client.removeListener('error', onError);
-    client.release();
-    return new PgJournal(pool, config, opts.password, opts.onListenTrouble);
+    return new PgJournal(await PgDatabase.open(opts), opts.onListenTrouble);
   }
 
-  private error(err: unknown) {
-    return pgJournalError(err, this.where, this.password ?? this.urlPassword());
-  }
-
-  private urlPassword(): string | undefined {
-    try {
-      const p = new URL(String(this.config.connectionString)).password;
-      return p ? decodeURIComponent(p) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private async read<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-    if (this.closed) throw this.error(new Error('the journal is closed'));
-    try {
-      return (await this.pool.query<R>(sql, params)).rows;
-    } catch (err) {
-      throw this.connectError(err);
-    }
-  }
-
-  /**
-   * node-postgres says "timeout exceeded when trying to connect" both when the server does not
-   * answer and when every connection of the pool stayed busy: the second is said as such.
-   */
-  private connectError(err: unknown) {
-    const max = this.pool.options.max ?? 10;
-    if (/timeout exceeded when trying to connect/.test((err as Error)?.message ?? '') && this.pool.totalCount >= max) {
-      return transientError('JOURNAL_UNAVAILABLE', `PostgreSQL journal at ${this.where}: all ${max} connections of this daemon's pool stayed busy `
-        + 'for longer than journal.connect_timeout (the database is slow to commit, or journal.pool_size is too small)');
-    }
-    return this.error(err);
-  }
-
-  /**
-   * One transaction, tried again when PostgreSQL broke a deadlock by aborting it. NOTIFY is sent
-   * with the COMMIT, so other daemons hear of the work only once it is there to claim.
-   */
-  private async tx<T>(fn: (t: Tx) => Promise<T>): Promise<T> {
-    if (this.closed) throw this.error(new Error('the journal is closed'));
-    for (let attempt = 1; ; attempt++) {
-      let client: PoolClient;
-      try {
-        client = await this.pool.connect();
-      } catch (err) {
-        throw this.connectError(err);
-      }
-      let failure: unknown;
-      // The server may end the session between two statements (a shutdown): the client then emits
-      // 'error', which would end the process if no one listened. The next statement fails with it.
-      const onError = (err: Error) => { failure ??= err; };
-      client.on('error', onError);
-      try {
-        await client.query('BEGIN');
-        const t: Tx = { c: client, changed: new Set() };
-        const value = await fn(t);
-        const notify = [...t.changed].map((k) => `NOTIFY ${CHANGE_CHANNEL}, '${k}'; `).join('');
-        await client.query(`${notify}COMMIT`);
-        return value;
-      } catch (err) {
-        failure = err;
-        if (!connectionLost(err)) await client.query('ROLLBACK').catch((e: unknown) => { failure = e; });
-        if (!(isRetryable(err) && attempt < MAX_ATTEMPTS)) throw this.error(err);
-      } finally {
-        client.removeListener('error', onError);
-        client.release(failure !== undefined && connectionLost(failure));
-      }
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
-    }
-  }
-
-  /**
-   * Advisory locks for the whole transaction, taken first and in one order (by their hash), so a
-   * transaction waiting for one holds no row lock another waits for.
-   */
-  private async lock(t: Tx, names: string[]): Promise<void> {
-    if (!names.length) return;
-    await t.c.query(`SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) s`,
-      [[...new Set(names)]]);
+  /** The pool, for `cvp journal migrate`'s bulk copy. */
+  get pool(): Pool {
+    return this.db.pool;
   }
 
   private lockOrderKeys(t: Tx, effects: NewEffect[]): Promise<void> {
-    return this.lock(t, effects.map((e) => `cvp:order:${e.peer}|${e.orderKey}`));
+    return this.db.lock(t, effects.map((e) => `cvp:order:${e.peer}|${e.orderKey}`));
   }
 
   async commitIntake(records: IntakeRecord[]): Promise<IntakeCommit[]> {
     if (!records.length) return [];
-    return this.tx(async (t) => {
+    return this.db.tx(async (t) => {
       await this.lockOrderKeys(t, records.flatMap((r) => r.effects));
       const inserted = await t.c.query<{ message_id: string }>(`INSERT INTO messages
         (message_id, topic, content_hash, source, status, reasons, headers, body, received_at)
@@ -341,15 +174,15 @@ export class PgJournal implements Journal, JournalQueries {
   }
 
   async runState(runId: string): Promise<RunState | null> {
-    const rows = await this.read<{ state: RunState }>('SELECT state FROM runs WHERE id = $1', [runId]);
+    const rows = await this.db.read<{ state: RunState }>('SELECT state FROM runs WHERE id = $1', [runId]);
     return rows[0]?.state ?? null;
   }
 
   async claimRuns(c: RunClaim): Promise<Run[]> {
-    return this.tx(async (t) => {
+    return this.db.tx(async (t) => {
       const limited = c.phase === 'dispatch' ? Object.entries(c.maxInFlight ?? {}) : [];
       // Every claim that could start a build of a limited rule counts its builds under this lock.
-      await this.lock(t, limited.map(([rule]) => `cvp:rule:${rule}`));
+      await this.db.lock(t, limited.map(([rule]) => `cvp:rule:${rule}`));
       let limit = c.limit;
       let bucket: BucketState | undefined;
       if (c.budget) {
@@ -408,7 +241,7 @@ export class PgJournal implements Journal, JournalQueries {
 
   async settleRuns(owner: string, transitions: RunTransition[], now: number): Promise<boolean[]> {
     if (!transitions.length) return [];
-    return this.tx(async (t) => {
+    return this.db.tx(async (t) => {
       await this.lockOrderKeys(t, transitions.flatMap((tr) => tr.effects));
       const applied: boolean[] = [];
       const effects: Array<NewEffect & { messageId: null }> = [];
@@ -437,7 +270,7 @@ export class PgJournal implements Journal, JournalQueries {
 
   async releaseRuns(owner: string, runIds: string[]): Promise<void> {
     if (!runIds.length) return;
-    await this.tx(async (t) => {
+    await this.db.tx(async (t) => {
       const res = await t.c.query('UPDATE runs SET owner = NULL, lease_until = NULL WHERE id = ANY($1::text[]) AND owner = $2', [runIds, owner]);
       if (res.rowCount) t.changed.add('runs');
     });
@@ -445,7 +278,7 @@ export class PgJournal implements Journal, JournalQueries {
 
   async nextRunDue(phase: 'dispatch' | 'track', executor: string, now: number, budget?: { key: string; policy: BucketPolicy }, maxInFlight?: Record<string, number>): Promise<number | null> {
     const limited = phase === 'dispatch' ? Object.entries(maxInFlight ?? {}) : [];
-    const rows = await this.read<{ t: string | null; tokens: number | null; at: string | null }>(`WITH full_rules AS (
+    const rows = await this.db.read<{ t: string | null; tokens: number | null; at: string | null }>(`WITH full_rules AS (
           SELECT l.rule FROM unnest($5::text[], $6::int[]) AS l(rule, max)
           WHERE (SELECT COUNT(*) FROM runs r WHERE r.rule = l.rule AND r.state IN ${IN_FLIGHT}) >= l.max)
       SELECT
@@ -460,7 +293,7 @@ export class PgJournal implements Journal, JournalQueries {
   }
 
   async claimEffects(peer: Peer, lease: Lease, limit: number): Promise<Effect[]> {
-    return this.tx(async (t) => {
+    return this.db.tx(async (t) => {
       const rows = (await t.c.query<EffectRow & { was_in_flight: boolean }>(`WITH due AS (
           SELECT e.id, e.in_flight FROM effects e
           WHERE e.state = 'pending' AND e.peer = $1 AND e.next_at <= $2 AND (e.lease_until IS NULL OR e.lease_until < $2)
@@ -484,7 +317,7 @@ export class PgJournal implements Journal, JournalQueries {
 
   async settleEffects(owner: string, settlements: Settlement[], now: number): Promise<void> {
     if (!settlements.length) return;
-    await this.tx(async (t) => {
+    await this.db.tx(async (t) => {
       for (const s of settlements) {
         if (s.state === 'done') {
           const done = await t.c.query(`UPDATE effects SET state = 'done', in_flight = false, owner = NULL, lease_until = NULL, done_at = $1, last_error = NULL
@@ -504,18 +337,18 @@ export class PgJournal implements Journal, JournalQueries {
   }
 
   async nextEffectDue(peer: Peer, now: number): Promise<number | null> {
-    const rows = await this.read<{ t: string | null }>(`SELECT MIN(CASE WHEN lease_until > $2 THEN lease_until ELSE next_at END) AS t FROM effects
+    const rows = await this.db.read<{ t: string | null }>(`SELECT MIN(CASE WHEN lease_until > $2 THEN lease_until ELSE next_at END) AS t FROM effects
       WHERE peer = $1 AND state = 'pending'`, [peer, now]);
     return num(rows[0].t);
   }
 
   async thread(thread: string, channel: string): Promise<ThreadState | null> {
-    const rows = await this.read<{ opener: string | null; ts: string | null }>('SELECT opener, ts FROM threads WHERE thread = $1 AND channel = $2', [thread, channel]);
+    const rows = await this.db.read<{ opener: string | null; ts: string | null }>('SELECT opener, ts FROM threads WHERE thread = $1 AND channel = $2', [thread, channel]);
     return rows[0] ? { opener: num(rows[0].opener), ts: rows[0].ts } : null;
   }
 
   async claimGates(lease: Lease, limit: number): Promise<GateClaim[]> {
-    return this.tx(async (t) => {
+    return this.db.tx(async (t) => {
       const gates = (await t.c.query<{ key: string; subject: string; decision: string | null; reasons: string; released: boolean; version: number; updated_at: string }>(`
         WITH due AS (SELECT key FROM gates WHERE version > evaluated AND (lease_until IS NULL OR lease_until < $1)
           ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
@@ -548,7 +381,7 @@ export class PgJournal implements Journal, JournalQueries {
 
   async settleGates(owner: string, settlements: GateSettlement[], now: number): Promise<boolean[]> {
     if (!settlements.length) return [];
-    return this.tx(async (t) => {
+    return this.db.tx(async (t) => {
       await this.lockOrderKeys(t, settlements.flatMap((s) => s.effects));
       const applied: boolean[] = [];
       const effects: Array<NewEffect & { messageId: null }> = [];
@@ -574,13 +407,13 @@ export class PgJournal implements Journal, JournalQueries {
   }
 
   async nextGateDue(now: number): Promise<number | null> {
-    const rows = await this.read<{ t: string | null }>('SELECT MIN(COALESCE(lease_until, 0)) AS t FROM gates WHERE version > evaluated');
+    const rows = await this.db.read<{ t: string | null }>('SELECT MIN(COALESCE(lease_until, 0)) AS t FROM gates WHERE version > evaluated');
     const t = num(rows[0].t);
     return t === null ? null : Math.max(now, t);
   }
 
   async gate(key: string): Promise<Gate | null> {
-    const [row] = await this.read<{ subject: string; decision: string | null; reasons: string; released: boolean; updated_at: string }>(
+    const [row] = await this.db.read<{ subject: string; decision: string | null; reasons: string; released: boolean; updated_at: string }>(
       'SELECT subject, decision, reasons, released, updated_at FROM gates WHERE key = $1', [key]);
     if (!row) return null;
     return {
@@ -590,17 +423,17 @@ export class PgJournal implements Journal, JournalQueries {
   }
 
   async run(runId: string): Promise<Run | null> {
-    const [row] = await this.read<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs r JOIN run_plans p ON p.id = r.id WHERE r.id = $1`, [runId]);
+    const [row] = await this.db.read<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs r JOIN run_plans p ON p.id = r.id WHERE r.id = $1`, [runId]);
     return row ? toRun(row) : null;
   }
 
   async waiver(id: string): Promise<Waiver | null> {
-    const [row] = await this.read<WaiverRow>('SELECT * FROM waivers WHERE id = $1', [id]);
+    const [row] = await this.db.read<WaiverRow>('SELECT * FROM waivers WHERE id = $1', [id]);
     return row ? toWaiver(row) : null;
   }
 
   async recordAction(r: ActionRecord): Promise<'recorded' | 'duplicate'> {
-    return this.tx(async (t) => {
+    return this.db.tx(async (t) => {
       await this.lockOrderKeys(t, r.change.effects);
       const a = r.action;
       const inserted = await t.c.query(`INSERT INTO actions (id, kind, product, gate_key, run_id, waiver_id, reason, who, via, at)
@@ -638,20 +471,20 @@ export class PgJournal implements Journal, JournalQueries {
   }
 
   async lastReceived(topics: string[]): Promise<Record<string, number | null>> {
-    const rows = await this.read<{ topic: string; t: string | null }>(`SELECT u.topic, (SELECT MAX(received_at) FROM messages m WHERE m.topic = u.topic) AS t
+    const rows = await this.db.read<{ topic: string; t: string | null }>(`SELECT u.topic, (SELECT MAX(received_at) FROM messages m WHERE m.topic = u.topic) AS t
       FROM unnest($1::text[]) AS u(topic)`, [topics]);
     return Object.fromEntries(rows.map((r) => [r.topic, num(r.t)]));
   }
 
   async oldestUnfinished(): Promise<Array<{ rule: string; runId: string; createdAt: number }>> {
-    const rows = await this.read<{ rule: string; id: string; created_at: string }>(`SELECT DISTINCT ON (rule) rule, id, created_at FROM runs
+    const rows = await this.db.read<{ rule: string; id: string; created_at: string }>(`SELECT DISTINCT ON (rule) rule, id, created_at FROM runs
       WHERE state <> 'finished' ORDER BY rule, created_at, seq`);
     return rows.map((r) => ({ rule: r.rule, runId: r.id, createdAt: Number(r.created_at) }));
   }
 
   async setAlarm(alarm: Alarm, change: Change): Promise<boolean> {
-    return this.tx(async (t) => {
-      await this.lock(t, [`cvp:alarm:${alarm.key}`]);
+    return this.db.tx(async (t) => {
+      await this.db.lock(t, [`cvp:alarm:${alarm.key}`]);
       await this.lockOrderKeys(t, change.effects);
       const [row] = (await t.c.query<{ raised: boolean }>('SELECT raised FROM alarms WHERE key = $1', [alarm.key])).rows;
       if ((row?.raised ?? false) === alarm.raised) return false;
@@ -665,19 +498,19 @@ export class PgJournal implements Journal, JournalQueries {
   }
 
   async alarms(): Promise<Alarm[]> {
-    const rows = await this.read<{ key: string; raised: boolean; since: string; detail: string }>('SELECT * FROM alarms ORDER BY key');
+    const rows = await this.db.read<{ key: string; raised: boolean; since: string; detail: string }>('SELECT * FROM alarms ORDER BY key');
     return rows.map((r) => ({ key: r.key, raised: r.raised, since: Number(r.since), detail: r.detail }));
   }
 
   async claimOwners(): Promise<string[]> {
-    const rows = await this.read<{ owner: string }>(`SELECT owner FROM runs WHERE owner IS NOT NULL UNION SELECT owner FROM effects WHERE owner IS NOT NULL
+    const rows = await this.db.read<{ owner: string }>(`SELECT owner FROM runs WHERE owner IS NOT NULL UNION SELECT owner FROM effects WHERE owner IS NOT NULL
       UNION SELECT owner FROM gates WHERE owner IS NOT NULL`);
     return rows.map((r) => r.owner);
   }
 
   async releaseClaims(owners: string[]): Promise<number> {
     if (!owners.length) return 0;
-    return this.tx(async (t) => {
+    return this.db.tx(async (t) => {
       let n = 0;
       for (const [table, kind] of [['runs', 'runs'], ['effects', 'effects'], ['gates', 'gates']] as const) {
         const res = await t.c.query(`UPDATE ${table} SET owner = NULL, lease_until = NULL WHERE owner = ANY($1::text[])`, [owners]);
@@ -689,7 +522,7 @@ export class PgJournal implements Journal, JournalQueries {
   }
 
   async probe(now: number): Promise<void> {
-    await this.tx(async (t) => {
+    await this.db.tx(async (t) => {
       await t.c.query('INSERT INTO probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at', [now]);
     });
   }
@@ -697,7 +530,7 @@ export class PgJournal implements Journal, JournalQueries {
   async prune(policy: RetentionPolicy, now: number): Promise<PruneReport> {
     const cutoff = now - policy.maxAgeMs;
     const n = policy.batch;
-    return this.tx(async (t) => {
+    return this.db.tx(async (t) => {
       const count = async (sql: string, params: unknown[]) => (await t.c.query<{ n: number }>(sql, params)).rows[0].n;
       const effects = await count(`WITH d AS (DELETE FROM effects WHERE id IN (
           SELECT id FROM effects WHERE state <> 'pending' AND done_at < $1 LIMIT $2) RETURNING id),
@@ -735,13 +568,14 @@ export class PgJournal implements Journal, JournalQueries {
   recentMessages(limit: number, status?: MessageRecord['status']): Promise<MessageRecord[]> { return this.queries.recentMessages(limit, status); }
 
   onChange(listener: (what: ChangeKind) => void): void {
-    if (!this.closed) this.notifications.add(listener);
+    if (!this.db.isClosed) this.notifications.add(listener);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.db.isClosed) return;
+    // Closed at once (no statement starts after this), the pool ended once LISTEN has stopped.
+    const ended = this.db.close();
     await this.notifications.close();
-    await this.pool.end().catch(() => undefined);
+    await ended;
   }
 }
