@@ -62,7 +62,7 @@ export async function buildDaemon(loaded: LoadedConfig, rt: Runtime, validator =
   const pollIntervals = new Map<string, number>();
   const pollRates = new Map<string, number>();
   if (config.jenkins) {
-    executors.set('jenkins', jenkinsExecutorOf(config.jenkins, rt.fetch));
+    executors.set('jenkins', jenkinsExecutorOf(config.jenkins, rt.fetch, () => clock.now()));
     pollIntervals.set('jenkins', durationMs(config.jenkins.poll_interval, 15_000));
     pollRates.set('jenkins', config.jenkins.max_polls_per_second ?? 10);
   }

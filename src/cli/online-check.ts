@@ -32,8 +32,10 @@ export function onlineExecutors(loaded: LoadedConfig, fetchFn?: typeof fetch): M
 }
 
 /** The Jenkins executor a config's `jenkins` section describes; the daemon and the online check share it. */
-export function jenkinsExecutorOf(jenkins: NonNullable<LoadedConfig['config']['jenkins']>, fetchFn?: typeof fetch): JenkinsExecutor {
+export function jenkinsExecutorOf(jenkins: NonNullable<LoadedConfig['config']['jenkins']>, fetchFn?: typeof fetch, now?: () => number): JenkinsExecutor {
   return new JenkinsExecutor({
+    // The daemon's clock: a trigger's deadline is read on it.
+    ...(now ? { now } : {}),
     url: jenkins.url, user: jenkins.user, token: jenkins.token,
     requestTimeoutMs: durationMs(jenkins.request_timeout, 30_000),
     locateTimeoutMs: durationMs(jenkins.locate_timeout, 60_000),

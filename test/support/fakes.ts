@@ -50,7 +50,11 @@ export class FakeExecutor implements Executor {
   failTrigger: Error[] = [];
   locates = 0;
 
-  async trigger(job: string, parameters: Record<string, string>, runId: string): Promise<BuildRef> {
+  /** The deadline each trigger was given (when its claim would let another daemon take the run over). */
+  deadlines: Array<number | undefined> = [];
+
+  async trigger(job: string, parameters: Record<string, string>, runId: string, deadline?: number): Promise<BuildRef> {
+    this.deadlines.push(deadline);
     const e = this.failTrigger.shift();
     if (e) throw e;
     const number = this.builds.length + 1;

@@ -149,6 +149,19 @@ describe('the core path, driven through a fake bus', () => {
   });
 });
 
+describe('a trigger and the claim it is made under', () => {
+  it('is given a deadline a quarter of the lease before the claim ends, when another daemon may take the run over', async () => {
+    const h = coreHarness();
+    const claimedAt = h.clock.now();
+    await h.intake.processEvent(h.bus.delivery(GROUP_TOPIC, groupEvent()));
+    await h.settle();
+    expect(h.executor.builds).toHaveLength(1);
+    // The core's default lease is 120 s: the request must be on its way by 90 s.
+    expect(h.executor.deadlines).toEqual([claimedAt + 90_000]);
+    await h.journal.close();
+  });
+});
+
 describe('recovery from the journal file', () => {
   it('finds a run left in `triggering` by its run id instead of triggering it again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cvp-core-'));

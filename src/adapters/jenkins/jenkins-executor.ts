@@ -74,11 +74,17 @@ export class JenkinsExecutor implements Executor {
     return checkWire(kind, parseJson(answer, `${this.where}${path}`), `${what} (${this.where}${path})`);
   }
 
-  async trigger(job: string, parameters: Record<string, string>, runId: string): Promise<BuildRef> {
+  async trigger(job: string, parameters: Record<string, string>, runId: string, deadline?: number): Promise<BuildRef> {
     const what = `triggering ${job}`;
+    // Past the deadline the request is not made at all; before it, it may take only the time left.
+    const timeoutMs = deadline === undefined ? undefined : () => {
+      const left = deadline - this.now();
+      if (left <= 0) throw new JenkinsNoAnswer("not sent: the run's claim is ending, and another daemon may take it over", 'no');
+      return Math.min(left, this.opts.requestTimeoutMs);
+    };
     let answer: JenkinsAnswer;
     try {
-      answer = await this.http.post(`${jobPath(job)}/buildWithParameters`, {}, { ...parameters, CVP_RUN_ID: runId });
+      answer = await this.http.post(`${jobPath(job)}/buildWithParameters`, {}, { ...parameters, CVP_RUN_ID: runId }, timeoutMs);
     } catch (err) {
       throw this.noAnswer(err, what);
     }

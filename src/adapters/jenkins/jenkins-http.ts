@@ -59,16 +59,19 @@ export class JenkinsHttp {
     return this.request('GET', path, query, undefined, timeoutMs);
   }
 
-  /** POST with a form body (and the crumb); redirects are not followed, so a Location stays readable. */
-  async post(path: string, query: Record<string, string> = {}, form?: Record<string, string>): Promise<JenkinsAnswer> {
+  /**
+   * POST with a form body (and the crumb); redirects are not followed, so a Location stays readable.
+   * `timeoutMs` is asked just before each request is made (the time left to a deadline).
+   */
+  async post(path: string, query: Record<string, string> = {}, form?: Record<string, string>, timeoutMs?: () => number): Promise<JenkinsAnswer> {
     await this.ensureCrumb();
-    let answer = await this.request('POST', path, query, form);
+    let answer = await this.request('POST', path, query, form, timeoutMs?.());
     // A crumb from an expired session is refused before Jenkins does anything: fetch a new one, once.
     if (answer.status === 403 && /crumb/i.test(answer.text) && this.crumb !== null) {
       this.crumb = undefined;
       this.cookies.clear();
       await this.ensureCrumb();
-      answer = await this.request('POST', path, query, form);
+      answer = await this.request('POST', path, query, form, timeoutMs?.());
     }
     return answer;
   }

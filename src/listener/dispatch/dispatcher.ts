@@ -54,14 +54,25 @@ export class Dispatcher {
 
   /** One pass over due runs of every executor: claimed, triggered (or looked up), recorded in one commit. */
   runOnce(): Promise<number> {
-    return passOverExecutors(this.deps, 'dispatch', (executor) => this.claimOf(executor), (run) => this.handle(run));
+    return passOverExecutors(this.deps, 'dispatch', (executor) => this.claimOf(executor), (run, claimedAt) => this.handle(run, this.triggerDeadline(claimedAt)));
   }
 
   nextDue(): Promise<number | null> {
     return nextDueOverExecutors(this.deps, 'dispatch', (executor) => this.claimOf(executor));
   }
 
-  private async handle(run: Run): Promise<RunTransition> {
+  /**
+   * The claim holds until claimedAt + leaseMs; then another daemon may take the run over, look it
+   * up and, finding nothing, trigger it. A trigger is therefore sent only well before that (a
+   * quarter of the lease, at least a second, kept for the request to reach Jenkins), so the two
+   * never both start a build.
+   */
+  private triggerDeadline(claimedAt: number): number {
+    const { leaseMs } = this.deps;
+    return claimedAt + leaseMs - Math.min(leaseMs / 2, Math.max(1_000, leaseMs / 4));
+  }
+
+  private async handle(run: Run, deadline: number): Promise<RunTransition> {
     const { log } = this.deps;
     const executor = this.deps.executors.get(run.executor);
     if (!executor) return this.fail(run, `no executor named ${run.executor}`);
@@ -96,7 +107,7 @@ export class Dispatcher {
       }
     }
     try {
-      const ref = await executor.trigger(run.job, { ...parameters, CVP_RUN_ID: run.id }, run.id);
+      const ref = await executor.trigger(run.job, { ...parameters, CVP_RUN_ID: run.id }, run.id, deadline);
       log.info({ runId: run.id, messageId: run.messageId, job: run.job, ref }, 'build triggered');
       return this.started(run, ref);
     } catch (err) {

@@ -27,13 +27,14 @@ export type PhaseClaim = Pick<RunClaim, 'limit' | 'budget' | 'maxInFlight'>;
  */
 export async function passOverExecutors(
   d: Pick<RunDeps, 'journal' | 'clock' | 'owner' | 'leaseMs' | 'executors'>, phase: RunClaim['phase'],
-  claimOf: (executor: string) => PhaseClaim, handle: (run: Run) => Promise<RunTransition>,
+  claimOf: (executor: string) => PhaseClaim, handle: (run: Run, claimedAt: number) => Promise<RunTransition>,
 ): Promise<number> {
   let handled = 0;
   for (const executor of d.executors.keys()) {
-    const runs = await d.journal.claimRuns({ owner: d.owner, now: d.clock.now(), leaseMs: d.leaseMs, phase, executor, ...claimOf(executor) });
+    const claimedAt = d.clock.now();
+    const runs = await d.journal.claimRuns({ owner: d.owner, now: claimedAt, leaseMs: d.leaseMs, phase, executor, ...claimOf(executor) });
     if (!runs.length) continue;
-    const transitions = await Promise.all(runs.map(handle));
+    const transitions = await Promise.all(runs.map((run) => handle(run, claimedAt)));
     await d.journal.settleRuns(d.owner, transitions, d.clock.now());
     handled += runs.length;
   }

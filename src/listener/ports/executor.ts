@@ -16,7 +16,12 @@ export interface BuildStatus {
 
 export interface Executor {
   readonly name: string;
-  trigger(job: string, parameters: Record<string, string>, runId: string): Promise<BuildRef>;
+  /**
+   * Starts a build. `deadline` (the daemon's clock, ms): the run's claim ends soon after it, and
+   * then another daemon may look the run up and trigger it; a request that cannot be sent by then
+   * must not be sent (a transient error), so the two never both start a build.
+   */
+  trigger(job: string, parameters: Record<string, string>, runId: string, deadline?: number): Promise<BuildRef>;
   /**
    * Finds a build started with this CVP_RUN_ID (in the queue, or among the job's builds back to
    * those older than `since`, the run's creation time), so a run is never triggered twice.

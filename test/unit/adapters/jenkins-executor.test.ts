@@ -63,6 +63,23 @@ describe('trigger', () => {
     expect(jenkins.triggerCount(JOB)).toBe(1);
   });
 
+  it('sends no trigger once its deadline has passed (the claim is ending): a transient PEER_UNAVAILABLE, no build', async () => {
+    const err = await failure(executor({ now: () => now }).trigger(JOB, { GROUP_ID: 'g1' }, 'run-late', now - 1));
+    expect(err).toMatchObject({ code: 'PEER_UNAVAILABLE', permanent: false });
+    expect(err.message).toContain('not sent');
+    expect(jenkins.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    expect(jenkins.triggerCount(JOB)).toBe(0);
+  });
+
+  it('gives a trigger no longer than the time left to its deadline: an answer held past it is an unknown outcome', async () => {
+    jenkins.loseTriggerAnswers({ holdMs: 2_000 }, { count: 1 });
+    const started = Date.now();
+    const err = await failure(executor({ now: Date.now, requestTimeoutMs: 10_000 }).trigger(JOB, {}, 'run-held', Date.now() + 300));
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(err).toMatchObject({ code: 'PEER_OUTCOME_UNKNOWN', permanent: false });
+    expect(jenkins.triggerCount(JOB)).toBe(1);
+  });
+
   it('makes a refused connection a transient PEER_UNAVAILABLE (nothing was sent)', async () => {
     await jenkins.refuseConnections();
     const err = await failure(executor().trigger(JOB, {}, 'run-x'));
