@@ -210,7 +210,7 @@ export function fromJs(v: unknown): JavaValue {
 
 const HEX = '0123456789ABCDEF';
 
-/** json-smart's JStylerObj.ESCAPE4Web (JSONStyle.NO_COMPRESS): "/" escaped, C1 and U+2000..U+20FF as \uXXXX. */
+/** json-smart's JStylerObj.ESCAPE4Web (JSONStyle.NO_COMPRESS): "/" escaped, C1 and U+2000..U+20FF as a \u escape of four hex digits. */
 function escape4Web(s: string): string {
   let out = '';
   for (let i = 0; i < s.length; i++) {
